@@ -1,0 +1,2 @@
+// Public surface of @flysnap/shared. Each area lives in its own folder; see DESIGN.md.
+export {};
