@@ -1,2 +1,10 @@
-// Public surface of @flysnap/shared. Each area lives in its own folder; see DESIGN.md.
-export {};
+// Public surface of @flysnap/shared, one area per folder (see ../../DESIGN.md):
+// nav = the sample contract, nmea = decoding, clock = flight clock, pose = interpolation,
+// array = the storage array's layout, flightdb = schema and migrations, rawlog = raw serial log format.
+export * from './nav/types.js';
+export * from './nmea/index.js';
+export * from './clock/index.js';
+export * from './pose/index.js';
+export * from './array/index.js';
+export * from './flightdb/index.js';
+export * from './rawlog/index.js';
