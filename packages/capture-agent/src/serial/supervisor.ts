@@ -1,0 +1,216 @@
+// One supervisor per configured serial port: opens it, frames lines, and keeps it open. On a
+// missing device, a failed open, an unplug, a read error or a silent port (watchdog), it closes
+// and retries with a doubling delay until the device is back. Every status change is reported once.
+import { existsSync } from 'node:fs';
+import { SerialPort } from 'serialport';
+import type { Logger } from '../log/index.js';
+import type { PortConfig } from '../config/index.js';
+import { LineSplitter } from './lineSplitter.js';
+import { monoNowUs } from './monoClock.js';
+import { PortError } from './portError.js';
+
+/**
+ * open: bytes are flowing; silent: open but no byte for watchdogMs (being reopened);
+ * reconnecting: lost or failed, retrying; missing: never opened yet, device absent;
+ * closed: stopped by the agent.
+ */
+export type PortState = 'open' | 'silent' | 'reconnecting' | 'missing' | 'closed';
+
+export interface PortStatusChange {
+  port: string;
+  state: PortState;
+  previous: PortState | null;
+  /** What went wrong, for silent/reconnecting/missing. */
+  error: PortError | null;
+  monoUs: number;
+}
+
+export interface PortSink {
+  /** One received line with its terminator, as received. `isCut`: cut at maxLineBytes. */
+  line(bytes: Buffer, monoUs: number, isCut: boolean): void;
+  status(change: PortStatusChange): void;
+}
+
+export class PortSupervisor {
+  readonly #config: PortConfig;
+  readonly #sink: PortSink;
+  readonly #log: Logger;
+  readonly #splitter: LineSplitter;
+  #port: SerialPort | null = null;
+  #state: PortState | null = null;
+  #isStopped = false;
+  #retryDelayMs: number;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #watchdog: NodeJS.Timeout | null = null;
+  #lastByteMonoUs = 0;
+  /** Receive time of the chunk being split (all lines framed from one chunk share it). */
+  #chunkMonoUs = 0;
+  #hasEverOpened = false;
+
+  constructor(config: PortConfig, sink: PortSink, log: Logger) {
+    this.#config = config;
+    this.#sink = sink;
+    this.#log = log;
+    this.#retryDelayMs = config.reconnectMinMs;
+    this.#splitter = new LineSplitter(config.maxLineBytes, (bytes, isCut) => sink.line(bytes, this.#chunkMonoUs, isCut));
+  }
+
+  get name(): string {
+    return this.#config.name;
+  }
+
+  get state(): PortState | null {
+    return this.#state;
+  }
+
+  /** Lines cut at maxLineBytes since start. */
+  get cutLineCount(): number {
+    return this.#splitter.cutCount;
+  }
+
+  start(): void {
+    this.#isStopped = false;
+    this.#open();
+  }
+
+  /** Closes the port and emits any partial line held. Resolves when the device is closed. */
+  async stop(): Promise<void> {
+    this.#isStopped = true;
+    this.#clearTimers();
+    await this.#closePort();
+    this.#splitter.flush();
+    this.#setState('closed', null);
+  }
+
+  #setState(state: PortState, error: PortError | null): void {
+    if (state === this.#state) return;
+    const previous = this.#state;
+    this.#state = state;
+    const fields = { port: this.#config.name, path: this.#config.path, state, previous, code: error?.code };
+    if (state === 'open' || state === 'closed') this.#log.info(fields, `port ${state}`);
+    else this.#log.warn({ ...fields, err: error?.message }, `port ${state}`);
+    this.#sink.status({ port: this.#config.name, state, previous, error, monoUs: monoNowUs() });
+  }
+
+  #open(): void {
+    if (this.#isStopped) return;
+    const { name, path } = this.#config;
+    if (!existsSync(path)) {
+      this.#fail(new PortError('MISSING', name, path, 'device not found'));
+      return;
+    }
+    const port = new SerialPort({
+      path,
+      baudRate: this.#config.baudRate,
+      dataBits: this.#config.dataBits,
+      parity: this.#config.parity,
+      stopBits: this.#config.stopBits,
+      autoOpen: false,
+      // Exclusive open (TIOCEXCL): another process reading the same device would steal bytes.
+      lock: true,
+    });
+    this.#port = port;
+    port.on('data', (chunk: Buffer) => this.#onData(chunk));
+    port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
+      if (this.#port !== port) return;
+      this.#port = null;
+      if (this.#isStopped) return;
+      const error = err?.disconnected
+        ? new PortError('UNPLUGGED', name, path, `device disconnected (${err.message})`)
+        : new PortError('READ_ERROR', name, path, `port closed unexpectedly${err ? ` (${err.message})` : ''}`);
+      this.#lost(error);
+    });
+    port.on('error', (err: Error) => {
+      if (this.#port !== port || this.#isStopped) return;
+      this.#lost(new PortError('READ_ERROR', name, path, err.message));
+    });
+    port.open((err) => {
+      if (this.#port !== port) return;
+      if (err) {
+        this.#port = null;
+        this.#fail(new PortError('OPEN_FAILED', name, path, err.message));
+        return;
+      }
+      if (this.#isStopped) {
+        void this.#closePort();
+        return;
+      }
+      this.#hasEverOpened = true;
+      this.#lastByteMonoUs = monoNowUs();
+      this.#armWatchdog();
+      // After a watchdog reopen the port stays 'silent' until a byte comes; otherwise it is open.
+      if (this.#state !== 'silent') this.#setState('open', null);
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    const monoUs = monoNowUs();
+    this.#lastByteMonoUs = monoUs;
+    this.#chunkMonoUs = monoUs;
+    if (this.#state !== 'open') {
+      this.#retryDelayMs = this.#config.reconnectMinMs;
+      this.#setState('open', null);
+    }
+    this.#splitter.push(chunk);
+  }
+
+  #armWatchdog(): void {
+    if (this.#watchdog) clearTimeout(this.#watchdog);
+    const check = (): void => {
+      const idleMs = (monoNowUs() - this.#lastByteMonoUs) / 1000;
+      if (idleMs >= this.#config.watchdogMs) {
+        this.#watchdog = null;
+        const { name, path, watchdogMs } = this.#config;
+        this.#lost(new PortError('SILENT', name, path, `no data for ${watchdogMs} ms`));
+        return;
+      }
+      this.#watchdog = setTimeout(check, Math.max(10, this.#config.watchdogMs - idleMs));
+    };
+    this.#watchdog = setTimeout(check, this.#config.watchdogMs);
+  }
+
+  /** The open port failed: close it, report, and retry. */
+  #lost(error: PortError): void {
+    if (this.#isStopped) return;
+    this.#clearTimers();
+    const port = this.#port;
+    this.#port = null;
+    if (port?.isOpen) port.close(() => undefined);
+    // A line cut short by the loss is kept as it came: the raw log must hold every byte.
+    this.#splitter.flush();
+    this.#setState(error.code === 'SILENT' ? 'silent' : 'reconnecting', error);
+    this.#scheduleRetry();
+  }
+
+  /** Opening failed: report and retry. */
+  #fail(error: PortError): void {
+    const isMissingAtStart = !this.#hasEverOpened && error.code === 'MISSING';
+    this.#setState(isMissingAtStart ? 'missing' : 'reconnecting', error);
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    if (this.#isStopped || this.#retryTimer) return;
+    const delayMs = this.#retryDelayMs;
+    this.#retryDelayMs = Math.min(this.#config.reconnectMaxMs, this.#retryDelayMs * 2);
+    this.#log.debug({ port: this.#config.name, delayMs }, 'reopen scheduled');
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#open();
+    }, delayMs);
+  }
+
+  #clearTimers(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#watchdog) clearTimeout(this.#watchdog);
+    this.#retryTimer = null;
+    this.#watchdog = null;
+  }
+
+  #closePort(): Promise<void> {
+    const port = this.#port;
+    this.#port = null;
+    if (!port?.isOpen) return Promise.resolve();
+    return new Promise((resolve) => port.close(() => resolve()));
+  }
+}
