@@ -8,3 +8,4 @@ export * from './pose/index.js';
 export * from './array/index.js';
 export * from './flightdb/index.js';
 export * from './rawlog/index.js';
+export * from './hash/index.js';

@@ -1,2 +1,7 @@
-// Filled in by its own module; see the files beside this one.
-export {};
+// Flight DB (schema v1 + migrations): open/migrate (open.ts), schema (schema.ts), row types
+// (rows.ts), typed SQL helpers shared by the agent and the CLI (queries.ts).
+export * from './errors.js';
+export * from './schema.js';
+export * from './open.js';
+export * from './rows.js';
+export * from './queries.js';

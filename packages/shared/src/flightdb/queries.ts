@@ -1,0 +1,757 @@
+// Typed SQL helpers over a flight DB that both the capture agent (writes) and the ingest CLI /
+// status command (reads) use. All SQL of the flight DB lives in this folder.
+import type { DecodeFlag, DecodedSentence, NavSample, SampleKind, TimedSample } from '../nav/types.js';
+import { FlightDbError } from './errors.js';
+import { FlightDb } from './open.js';
+import type { SqliteDatabase, SqliteStatement } from './open.js';
+import { EVENT_LEVELS, SAMPLE_KINDS, SENTENCE_STATUSES } from './rows.js';
+import type {
+  AssetInsert,
+  AssetRow,
+  AssetStatus,
+  ClockFitInsert,
+  ClockFitRow,
+  EventInsert,
+  EventLevel,
+  EventRow,
+  FlightRow,
+  FlightSummary,
+  NavSampleInsert,
+  PortRow,
+  PortStatus,
+  SampleTimeSource,
+  SentenceCountDelta,
+  SentenceCountRow,
+  SentenceStatus,
+  StoredNavSample,
+} from './rows.js';
+
+/** Helpers accept an open FlightDb or its raw better-sqlite3 connection. */
+export type FlightDbLike = FlightDb | SqliteDatabase;
+
+function conn(db: FlightDbLike): SqliteDatabase {
+  return db instanceof FlightDb ? db.db : db;
+}
+
+const cache = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
+/** A prepared statement, cached per connection. */
+function stmt(db: SqliteDatabase, sql: string): SqliteStatement {
+  let m = cache.get(db);
+  if (!m) {
+    m = new Map();
+    cache.set(db, m);
+  }
+  let s = m.get(sql);
+  if (!s) {
+    s = db.prepare(sql);
+    m.set(sql, s);
+  }
+  return s;
+}
+
+function int(value: number, field: string): number {
+  if (!Number.isSafeInteger(value)) throw new FlightDbError('bad-row', `${field} ${value} is not an integer`);
+  return value;
+}
+function intOrNull(value: number | null | undefined, field: string): number | null {
+  return value === null || value === undefined ? null : int(value, field);
+}
+function json(value: unknown, field: string): string | null {
+  if (value === undefined || value === null) return null;
+  try {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new Error('not serialisable');
+    return text;
+  } catch (e) {
+    throw new FlightDbError('bad-row', `${field} is not JSON-serialisable: ${(e as Error).message}`);
+  }
+}
+function parseJson(text: string | null): unknown {
+  return text === null ? null : (JSON.parse(text) as unknown);
+}
+
+// ---------------------------------------------------------------- flight
+
+interface FlightSql {
+  id: string;
+  aircraft: string | null;
+  started_t_us: number;
+  ended_t_us: number | null;
+  layout_version: number;
+  created_by: string;
+}
+
+/** Inserts the flight row (once per DB). */
+export function insertFlight(db: FlightDbLike, flight: FlightRow): void {
+  stmt(
+    conn(db),
+    `INSERT INTO flight (id, aircraft, started_t_us, ended_t_us, layout_version, created_by)
+     VALUES (@id, @aircraft, @started, @ended, @layout, @createdBy)`,
+  ).run({
+    id: flight.id,
+    aircraft: flight.aircraft,
+    started: int(flight.startedTUs, 'startedTUs'),
+    ended: intOrNull(flight.endedTUs, 'endedTUs'),
+    layout: int(flight.layoutVersion, 'layoutVersion'),
+    createdBy: flight.createdBy,
+  });
+}
+
+/** The flight row, or null when none was written yet. */
+export function readFlight(db: FlightDbLike): FlightRow | null {
+  const r = stmt(conn(db), 'SELECT * FROM flight ORDER BY rowid LIMIT 1').get() as FlightSql | undefined;
+  if (!r) return null;
+  return {
+    id: r.id,
+    aircraft: r.aircraft,
+    startedTUs: r.started_t_us,
+    endedTUs: r.ended_t_us,
+    layoutVersion: r.layout_version,
+    createdBy: r.created_by,
+  };
+}
+
+/** Sets (or clears, with null) the flight's end time. */
+export function setFlightEnded(db: FlightDbLike, flightId: string, endedTUs: number | null): void {
+  const res = stmt(conn(db), 'UPDATE flight SET ended_t_us = ? WHERE id = ?').run(
+    intOrNull(endedTUs, 'endedTUs'),
+    flightId,
+  );
+  if (res.changes !== 1) throw new FlightDbError('bad-row', `flight ${JSON.stringify(flightId)} does not exist`);
+}
+
+// ---------------------------------------------------------------- port
+
+interface PortSql {
+  name: string;
+  role: PortRow['role'];
+  path: string;
+  baud_rate: number;
+  status: PortStatus;
+  last_error: string | null;
+  status_t_us: number;
+  bytes_received: number;
+  lines_received: number;
+}
+function portFromSql(r: PortSql): PortRow {
+  return {
+    name: r.name,
+    role: r.role,
+    path: r.path,
+    baudRate: r.baud_rate,
+    status: r.status,
+    lastError: r.last_error,
+    statusTUs: r.status_t_us,
+    bytesReceived: r.bytes_received,
+    linesReceived: r.lines_received,
+  };
+}
+
+/**
+ * Inserts a port or updates its configuration and status; counters are kept on update
+ * (set only on insert, default 0).
+ */
+export function upsertPort(
+  db: FlightDbLike,
+  port: Omit<PortRow, 'bytesReceived' | 'linesReceived'> & Partial<Pick<PortRow, 'bytesReceived' | 'linesReceived'>>,
+): void {
+  stmt(
+    conn(db),
+    `INSERT INTO port (name, role, path, baud_rate, status, last_error, status_t_us, bytes_received, lines_received)
+     VALUES (@name, @role, @path, @baud, @status, @lastError, @statusTUs, @bytes, @lines)
+     ON CONFLICT (name) DO UPDATE SET role = excluded.role, path = excluded.path, baud_rate = excluded.baud_rate,
+       status = excluded.status, last_error = excluded.last_error, status_t_us = excluded.status_t_us`,
+  ).run({
+    name: port.name,
+    role: port.role,
+    path: port.path,
+    baud: int(port.baudRate, 'baudRate'),
+    status: port.status,
+    lastError: port.lastError,
+    statusTUs: int(port.statusTUs, 'statusTUs'),
+    bytes: int(port.bytesReceived ?? 0, 'bytesReceived'),
+    lines: int(port.linesReceived ?? 0, 'linesReceived'),
+  });
+}
+
+/** Changes a port's status (and last error: pass null to clear, omit to keep). */
+export function setPortStatus(
+  db: FlightDbLike,
+  name: string,
+  status: PortStatus,
+  statusTUs: number,
+  lastError?: string | null,
+): void {
+  const c = conn(db);
+  const res =
+    lastError === undefined
+      ? stmt(c, 'UPDATE port SET status = ?, status_t_us = ? WHERE name = ?').run(status, int(statusTUs, 'statusTUs'), name)
+      : stmt(c, 'UPDATE port SET status = ?, status_t_us = ?, last_error = ? WHERE name = ?').run(
+          status,
+          int(statusTUs, 'statusTUs'),
+          lastError,
+          name,
+        );
+  if (res.changes !== 1) throw new FlightDbError('bad-row', `port ${JSON.stringify(name)} does not exist`);
+}
+
+/** Adds to a port's byte and line counters. */
+export function addPortTraffic(db: FlightDbLike, name: string, bytes: number, lines: number): void {
+  const res = stmt(
+    conn(db),
+    'UPDATE port SET bytes_received = bytes_received + ?, lines_received = lines_received + ? WHERE name = ?',
+  ).run(int(bytes, 'bytes'), int(lines, 'lines'), name);
+  if (res.changes !== 1) throw new FlightDbError('bad-row', `port ${JSON.stringify(name)} does not exist`);
+}
+
+export function readPorts(db: FlightDbLike): PortRow[] {
+  return (stmt(conn(db), 'SELECT * FROM port ORDER BY name').all() as PortSql[]).map(portFromSql);
+}
+
+// ---------------------------------------------------------------- nav_sample
+
+const NAV_COLUMNS = [
+  'kind', 't_us', 't_source', 'port', 'sentence', 'talker', 'raw_offset', 'received_mono_us', 'flags',
+  'lat_deg', 'lon_deg', 'altitude_m', 'fix_quality', 'satellites', 'hdop', 'speed_mps', 'track_deg',
+  'heading_deg', 'heading_ref', 'pressure_altitude_m', 'fix_mode', 'pdop', 'vdop',
+] as const;
+type NavColumn = (typeof NAV_COLUMNS)[number];
+type NavParams = Record<NavColumn, string | number | null>;
+const INSERT_NAV_SQL = `INSERT INTO nav_sample (${NAV_COLUMNS.join(', ')}) VALUES (${NAV_COLUMNS.map((c) => `@${c}`).join(', ')})`;
+
+/** The column values of one sample (pure; exported for tests and for bulk importers). */
+export function navSampleParams(row: NavSampleInsert): NavParams {
+  const s: NavSample = row.sample;
+  const p: NavParams = {
+    kind: s.kind,
+    t_us: int(row.tUs, 'tUs'),
+    t_source: row.tSource,
+    port: row.port,
+    sentence: s.sentence,
+    talker: s.talker,
+    raw_offset: intOrNull(row.rawOffset, 'rawOffset'),
+    received_mono_us: intOrNull(row.receivedMonoUs, 'receivedMonoUs'),
+    flags: (row.flags ?? []).join(','),
+    lat_deg: null,
+    lon_deg: null,
+    altitude_m: null,
+    fix_quality: null,
+    satellites: null,
+    hdop: null,
+    speed_mps: null,
+    track_deg: null,
+    heading_deg: null,
+    heading_ref: null,
+    pressure_altitude_m: null,
+    fix_mode: null,
+    pdop: null,
+    vdop: null,
+  };
+  switch (s.kind) {
+    case 'position':
+      p.lat_deg = s.latDeg;
+      p.lon_deg = s.lonDeg;
+      p.altitude_m = s.altitudeM;
+      p.fix_quality = s.fixQuality;
+      p.satellites = s.satellites;
+      p.hdop = s.hdop;
+      break;
+    case 'velocity':
+      p.speed_mps = s.speedMps;
+      p.track_deg = s.trackDeg;
+      break;
+    case 'heading':
+      p.heading_deg = s.headingDeg;
+      p.heading_ref = s.reference;
+      break;
+    case 'pressure-altitude':
+      p.pressure_altitude_m = s.altitudeM;
+      break;
+    case 'dop':
+      p.fix_mode = s.fixMode;
+      p.pdop = s.pdop;
+      p.hdop = s.hdop;
+      p.vdop = s.vdop;
+      break;
+    case 'time':
+      break;
+  }
+  return p;
+}
+
+/**
+ * Inserts samples with one prepared statement in ONE transaction (all or nothing).
+ * Returns the number inserted. Throws FlightDbError('bad-row') on a non-integer time, or the
+ * SQLite error (e.g. SQLITE_CONSTRAINT_FOREIGNKEY for an unknown port) — nothing is inserted then.
+ */
+export function insertNavSamples(db: FlightDbLike, rows: readonly NavSampleInsert[]): number {
+  if (rows.length === 0) return 0;
+  const c = conn(db);
+  const ins = stmt(c, INSERT_NAV_SQL);
+  const run = c.transaction((list: readonly NavSampleInsert[]): void => {
+    for (const r of list) ins.run(navSampleParams(r));
+  });
+  run.immediate(rows);
+  return rows.length;
+}
+
+interface NavSql {
+  id: number;
+  kind: SampleKind;
+  t_us: number;
+  t_source: SampleTimeSource;
+  port: string;
+  sentence: string;
+  talker: string;
+  raw_offset: number | null;
+  received_mono_us: number | null;
+  flags: string;
+  lat_deg: number | null;
+  lon_deg: number | null;
+  altitude_m: number | null;
+  fix_quality: number | null;
+  satellites: number | null;
+  hdop: number | null;
+  speed_mps: number | null;
+  track_deg: number | null;
+  heading_deg: number | null;
+  heading_ref: 'true' | 'magnetic' | null;
+  pressure_altitude_m: number | null;
+  fix_mode: number | null;
+  pdop: number | null;
+  vdop: number | null;
+}
+
+function sampleFromSql(r: NavSql): TimedSample {
+  const base = { sentence: r.sentence as DecodedSentence, talker: r.talker, tUs: r.t_us };
+  switch (r.kind) {
+    case 'position':
+      return {
+        ...base,
+        kind: 'position',
+        latDeg: r.lat_deg ?? NaN,
+        lonDeg: r.lon_deg ?? NaN,
+        altitudeM: r.altitude_m,
+        fixQuality: r.fix_quality ?? 0,
+        satellites: r.satellites,
+        hdop: r.hdop,
+      };
+    case 'velocity':
+      return { ...base, kind: 'velocity', speedMps: r.speed_mps, trackDeg: r.track_deg };
+    case 'heading':
+      return { ...base, kind: 'heading', headingDeg: r.heading_deg ?? NaN, reference: r.heading_ref ?? 'true' };
+    case 'pressure-altitude':
+      return { ...base, kind: 'pressure-altitude', altitudeM: r.pressure_altitude_m ?? NaN };
+    case 'dop':
+      return { ...base, kind: 'dop', fixMode: r.fix_mode ?? 1, pdop: r.pdop, hdop: r.hdop, vdop: r.vdop };
+    case 'time':
+      return { ...base, kind: 'time' };
+  }
+}
+
+function storedFromSql(r: NavSql): StoredNavSample {
+  return {
+    id: r.id,
+    sample: sampleFromSql(r),
+    tSource: r.t_source,
+    port: r.port,
+    rawOffset: r.raw_offset,
+    receivedMonoUs: r.received_mono_us,
+    flags: r.flags === '' ? [] : (r.flags.split(',') as DecodeFlag[]),
+  };
+}
+
+export interface NavSampleQuery {
+  /** Only these kinds (default all). */
+  kinds?: readonly SampleKind[];
+  /** t_us >= fromTUs. */
+  fromTUs?: number;
+  /** t_us <= toTUs. */
+  toTUs?: number;
+  port?: string;
+  limit?: number;
+}
+
+/** Stored samples in time order (t_us, then id), lazily: for large flights. */
+export function iterateNavSamples(db: FlightDbLike, query: NavSampleQuery = {}): IterableIterator<StoredNavSample> {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (query.kinds) {
+    if (query.kinds.length === 0) return [][Symbol.iterator]();
+    where.push(`kind IN (${query.kinds.map(() => '?').join(', ')})`);
+    params.push(...query.kinds);
+  }
+  if (query.fromTUs !== undefined) {
+    where.push('t_us >= ?');
+    params.push(int(query.fromTUs, 'fromTUs'));
+  }
+  if (query.toTUs !== undefined) {
+    where.push('t_us <= ?');
+    params.push(int(query.toTUs, 'toTUs'));
+  }
+  if (query.port !== undefined) {
+    where.push('port = ?');
+    params.push(query.port);
+  }
+  let sql = `SELECT * FROM nav_sample${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY t_us, id`;
+  if (query.limit !== undefined) {
+    sql += ' LIMIT ?';
+    params.push(int(query.limit, 'limit'));
+  }
+  const it = conn(db).prepare(sql).iterate(...params) as IterableIterator<NavSql>;
+  function* map(): IterableIterator<StoredNavSample> {
+    for (const r of it) yield storedFromSql(r);
+  }
+  return map();
+}
+
+/** Stored samples in time order (t_us, then id). */
+export function readNavSamples(db: FlightDbLike, query: NavSampleQuery = {}): StoredNavSample[] {
+  return [...iterateNavSamples(db, query)];
+}
+
+// ---------------------------------------------------------------- sentence_count
+
+/** Adds the deltas to the counters (insert or add), in one transaction. Zero counts are skipped. */
+export function upsertSentenceCounts(db: FlightDbLike, deltas: readonly SentenceCountDelta[]): void {
+  if (deltas.length === 0) return;
+  const c = conn(db);
+  const up = stmt(
+    c,
+    `INSERT INTO sentence_count (port, sentence, status, reason, count) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (port, sentence, status, reason) DO UPDATE SET count = count + excluded.count`,
+  );
+  c.transaction((list: readonly SentenceCountDelta[]): void => {
+    for (const d of list) {
+      if (int(d.count, 'count') === 0) continue;
+      up.run(d.port, d.sentence ?? '', d.status, d.reason ?? '', d.count);
+    }
+  }).immediate(deltas);
+}
+
+export function readSentenceCounts(db: FlightDbLike): SentenceCountRow[] {
+  return stmt(
+    conn(db),
+    'SELECT port, sentence, status, reason, count FROM sentence_count ORDER BY port, status, sentence, reason',
+  ).all() as SentenceCountRow[];
+}
+
+// ---------------------------------------------------------------- clock_fit
+
+interface ClockFitSql {
+  id: number;
+  fitted_mono_us: number;
+  fitted_t_us: number;
+  offset_us: number;
+  drift_ppm: number;
+  uncertainty_us: number;
+  pairs: number;
+  port: string | null;
+}
+function clockFitFromSql(r: ClockFitSql): ClockFitRow {
+  return {
+    id: r.id,
+    fittedMonoUs: r.fitted_mono_us,
+    fittedTUs: r.fitted_t_us,
+    offsetUs: r.offset_us,
+    driftPpm: r.drift_ppm,
+    uncertaintyUs: r.uncertainty_us,
+    pairs: r.pairs,
+    port: r.port,
+  };
+}
+
+/** Records a clock fit; returns its id. */
+export function insertClockFit(db: FlightDbLike, fit: ClockFitInsert): number {
+  const res = stmt(
+    conn(db),
+    `INSERT INTO clock_fit (fitted_mono_us, fitted_t_us, offset_us, drift_ppm, uncertainty_us, pairs, port)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    int(fit.fittedMonoUs, 'fittedMonoUs'),
+    int(fit.fittedTUs, 'fittedTUs'),
+    int(fit.offsetUs, 'offsetUs'),
+    fit.driftPpm,
+    int(fit.uncertaintyUs, 'uncertaintyUs'),
+    int(fit.pairs, 'pairs'),
+    fit.port,
+  );
+  return Number(res.lastInsertRowid);
+}
+
+/** The most recent fit (highest id), or null. */
+export function readLastClockFit(db: FlightDbLike): ClockFitRow | null {
+  const r = stmt(conn(db), 'SELECT * FROM clock_fit ORDER BY id DESC LIMIT 1').get() as ClockFitSql | undefined;
+  return r ? clockFitFromSql(r) : null;
+}
+
+/** All fits in order. */
+export function readClockFits(db: FlightDbLike): ClockFitRow[] {
+  return (stmt(conn(db), 'SELECT * FROM clock_fit ORDER BY id').all() as ClockFitSql[]).map(clockFitFromSql);
+}
+
+// ---------------------------------------------------------------- asset
+
+interface AssetSql {
+  id: number;
+  device: string;
+  rel_path: string;
+  size_bytes: number;
+  sha256: string;
+  capture_t_us: number | null;
+  time_source: AssetRow['timeSource'];
+  appeared_t_us: number | null;
+  appeared_mono_us: number | null;
+  recorded_t_us: number;
+  status: AssetStatus;
+  lat_deg: number | null;
+  lon_deg: number | null;
+  altitude_m: number | null;
+  pressure_altitude_m: number | null;
+  heading_deg: number | null;
+  speed_mps: number | null;
+  track_deg: number | null;
+  pose_quality: string | null;
+}
+function assetFromSql(r: AssetSql): AssetRow {
+  return {
+    id: r.id,
+    device: r.device,
+    relPath: r.rel_path,
+    sizeBytes: r.size_bytes,
+    sha256: r.sha256,
+    captureTUs: r.capture_t_us,
+    timeSource: r.time_source,
+    appearedTUs: r.appeared_t_us,
+    appearedMonoUs: r.appeared_mono_us,
+    recordedTUs: r.recorded_t_us,
+    status: r.status,
+    latDeg: r.lat_deg,
+    lonDeg: r.lon_deg,
+    altitudeM: r.altitude_m,
+    pressureAltitudeM: r.pressure_altitude_m,
+    headingDeg: r.heading_deg,
+    speedMps: r.speed_mps,
+    trackDeg: r.track_deg,
+    poseQuality: parseJson(r.pose_quality),
+  };
+}
+
+/**
+ * Records an asset. Idempotent on (device, relPath, sizeBytes, sha256): when that row exists,
+ * nothing changes and `inserted` is false (agent restarts re-scan folders safely).
+ */
+export function insertAsset(db: FlightDbLike, a: AssetInsert): { id: number; inserted: boolean } {
+  const c = conn(db);
+  const ins = stmt(
+    c,
+    `INSERT INTO asset (device, rel_path, size_bytes, sha256, capture_t_us, time_source, appeared_t_us,
+       appeared_mono_us, recorded_t_us, status, lat_deg, lon_deg, altitude_m, pressure_altitude_m, heading_deg,
+       speed_mps, track_deg, pose_quality)
+     VALUES (@device, @relPath, @size, @sha256, @capture, @timeSource, @appeared, @appearedMono, @recorded, @status,
+       @lat, @lon, @alt, @palt, @heading, @speed, @track, @quality)
+     ON CONFLICT (device, rel_path, size_bytes, sha256) DO NOTHING`,
+  );
+  const find = stmt(c, 'SELECT id FROM asset WHERE device = ? AND rel_path = ? AND size_bytes = ? AND sha256 = ?');
+  return c.transaction((): { id: number; inserted: boolean } => {
+    const res = ins.run({
+      device: a.device,
+      relPath: a.relPath,
+      size: int(a.sizeBytes, 'sizeBytes'),
+      sha256: a.sha256,
+      capture: intOrNull(a.captureTUs, 'captureTUs'),
+      timeSource: a.timeSource,
+      appeared: intOrNull(a.appearedTUs, 'appearedTUs'),
+      appearedMono: intOrNull(a.appearedMonoUs, 'appearedMonoUs'),
+      recorded: int(a.recordedTUs, 'recordedTUs'),
+      status: a.status,
+      lat: a.latDeg,
+      lon: a.lonDeg,
+      alt: a.altitudeM,
+      palt: a.pressureAltitudeM,
+      heading: a.headingDeg,
+      speed: a.speedMps,
+      track: a.trackDeg,
+      quality: json(a.poseQuality, 'poseQuality'),
+    });
+    if (res.changes === 1) return { id: Number(res.lastInsertRowid), inserted: true };
+    const row = find.get(a.device, a.relPath, a.sizeBytes, a.sha256) as { id: number };
+    return { id: row.id, inserted: false };
+  }).immediate();
+}
+
+export function setAssetStatus(db: FlightDbLike, id: number, status: AssetStatus): void {
+  const res = stmt(conn(db), 'UPDATE asset SET status = ? WHERE id = ?').run(status, int(id, 'id'));
+  if (res.changes !== 1) throw new FlightDbError('bad-row', `asset ${id} does not exist`);
+}
+
+/** Assets in (device, rel_path, id) order, lazily. */
+export function iterateAssets(db: FlightDbLike): IterableIterator<AssetRow> {
+  const it = conn(db).prepare('SELECT * FROM asset ORDER BY device, rel_path, id').iterate() as IterableIterator<AssetSql>;
+  function* map(): IterableIterator<AssetRow> {
+    for (const r of it) yield assetFromSql(r);
+  }
+  return map();
+}
+
+export function readAssets(db: FlightDbLike): AssetRow[] {
+  return [...iterateAssets(db)];
+}
+
+// ---------------------------------------------------------------- event
+
+interface EventSql {
+  id: number;
+  t_us: number;
+  mono_us: number | null;
+  level: EventLevel;
+  source: string;
+  code: string;
+  message: string;
+  data: string | null;
+}
+function eventFromSql(r: EventSql): EventRow {
+  return {
+    id: r.id,
+    tUs: r.t_us,
+    monoUs: r.mono_us,
+    level: r.level,
+    source: r.source,
+    code: r.code,
+    message: r.message,
+    data: parseJson(r.data),
+  };
+}
+
+/** Records an event; returns its id. */
+export function recordEvent(db: FlightDbLike, e: EventInsert): number {
+  const res = stmt(
+    conn(db),
+    'INSERT INTO event (t_us, mono_us, level, source, code, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ).run(
+    int(e.tUs, 'tUs'),
+    intOrNull(e.monoUs, 'monoUs'),
+    e.level,
+    e.source,
+    e.code,
+    e.message,
+    json(e.data, 'data'),
+  );
+  return Number(res.lastInsertRowid);
+}
+
+/** Events in (t_us, id) order; `minLevel` 'warn' = warn and error. */
+export function readEvents(db: FlightDbLike, query: { minLevel?: EventLevel; limit?: number } = {}): EventRow[] {
+  const levels = EVENT_LEVELS.slice(EVENT_LEVELS.indexOf(query.minLevel ?? 'info'));
+  const limit = query.limit === undefined ? -1 : int(query.limit, 'limit');
+  return (
+    stmt(
+      conn(db),
+      `SELECT * FROM event WHERE level IN (SELECT value FROM json_each(?)) ORDER BY t_us, id LIMIT ?`,
+    ).all(JSON.stringify(levels), limit) as EventSql[]
+  ).map(eventFromSql);
+}
+
+// ---------------------------------------------------------------- summary
+
+/** Everything `status` and the ingest CLI show, read in one read transaction (a consistent snapshot). */
+export function readFlightSummary(db: FlightDbLike): FlightSummary {
+  const c = conn(db);
+  return c.transaction((): FlightSummary => {
+    const byKind = Object.fromEntries(SAMPLE_KINDS.map((k) => [k, 0])) as Record<SampleKind, number>;
+    let total = 0;
+    for (const r of stmt(c, 'SELECT kind, count(*) AS n FROM nav_sample GROUP BY kind').all() as {
+      kind: SampleKind;
+      n: number;
+    }[]) {
+      byKind[r.kind] = r.n;
+      total += r.n;
+    }
+    const range = stmt(c, 'SELECT min(t_us) AS first, max(t_us) AS last FROM nav_sample').get() as {
+      first: number | null;
+      last: number | null;
+    };
+
+    const rows = readSentenceCounts(c);
+    const byStatus = Object.fromEntries(SENTENCE_STATUSES.map((s) => [s, 0])) as Record<SentenceStatus, number>;
+    const rejectedByReason: Record<string, number> = {};
+    for (const r of rows) {
+      byStatus[r.status] += r.count;
+      if (r.status === 'rejected') rejectedByReason[r.reason] = (rejectedByReason[r.reason] ?? 0) + r.count;
+    }
+
+    const fix = stmt(
+      c,
+      `SELECT t_us, port, lat_deg, lon_deg, altitude_m, fix_quality, satellites, hdop FROM nav_sample
+       WHERE kind = 'position' AND fix_quality > 0 ORDER BY t_us DESC, id DESC LIMIT 1`,
+    ).get() as
+      | {
+          t_us: number;
+          port: string;
+          lat_deg: number;
+          lon_deg: number;
+          altitude_m: number | null;
+          fix_quality: number;
+          satellites: number | null;
+          hdop: number | null;
+        }
+      | undefined;
+
+    const a = stmt(
+      c,
+      `SELECT count(*) AS total, coalesce(sum(status = 'complete'), 0) AS complete,
+         coalesce(sum(status = 'incomplete'), 0) AS incomplete, coalesce(sum(size_bytes), 0) AS bytes,
+         coalesce(sum(capture_t_us IS NULL), 0) AS untimed, max(capture_t_us) AS last FROM asset`,
+    ).get() as { total: number; complete: number; incomplete: number; bytes: number; untimed: number; last: number | null };
+
+    const events = Object.fromEntries(EVENT_LEVELS.map((l) => [l, 0])) as Record<EventLevel, number>;
+    for (const r of stmt(c, 'SELECT level, count(*) AS n FROM event GROUP BY level').all() as {
+      level: EventLevel;
+      n: number;
+    }[]) {
+      events[r.level] = r.n;
+    }
+    const lastError = stmt(c, "SELECT * FROM event WHERE level = 'error' ORDER BY t_us DESC, id DESC LIMIT 1").get() as
+      | EventSql
+      | undefined;
+
+    return {
+      schemaVersion: c.pragma('user_version', { simple: true }) as number,
+      flight: readFlight(c),
+      samples: { total, byKind, firstTUs: range.first, lastTUs: range.last },
+      sentences: { byStatus, rejectedByReason, rows },
+      ports: readPorts(c),
+      lastFix: fix
+        ? {
+            tUs: fix.t_us,
+            port: fix.port,
+            latDeg: fix.lat_deg,
+            lonDeg: fix.lon_deg,
+            altitudeM: fix.altitude_m,
+            fixQuality: fix.fix_quality,
+            satellites: fix.satellites,
+            hdop: fix.hdop,
+          }
+        : null,
+      lastClockFit: readLastClockFit(c),
+      assets: {
+        total: a.total,
+        complete: a.complete,
+        incomplete: a.incomplete,
+        totalBytes: a.bytes,
+        withoutCaptureTime: a.untimed,
+        lastCaptureTUs: a.last,
+      },
+      events: { ...events, lastError: lastError ? eventFromSql(lastError) : null },
+    };
+  })();
+}
+
+/** `PRAGMA integrity_check`: 'ok' or the problems SQLite lists. */
+export function checkFlightDbIntegrity(db: FlightDbLike): { ok: boolean; problems: string[] } {
+  const rows = conn(db).pragma('integrity_check') as { integrity_check: string }[];
+  const problems = rows.map((r) => r.integrity_check).filter((t) => t !== 'ok');
+  const fk = conn(db).pragma('foreign_key_check') as unknown[];
+  if (fk.length > 0) problems.push(`${fk.length} foreign key violation(s)`);
+  return { ok: problems.length === 0, problems };
+}
