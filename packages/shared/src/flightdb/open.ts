@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { FlightDbError } from './errors.js';
 import { FLIGHT_DB_APPLICATION_ID, FLIGHT_DB_SCHEMA_VERSION, MIGRATIONS } from './schema.js';
+import type { Migration } from './schema.js';
 
 /** The better-sqlite3 connection type. */
 export type SqliteDatabase = Database.Database;
@@ -142,7 +143,7 @@ export function openFlightDb(path: string, options: OpenFlightDbOptions = {}): F
     }
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    const after = migrate(db, path);
+    const after = applyMigrations(db, MIGRATIONS, path);
     return new FlightDb(db, path, false, after);
   } catch (e) {
     db.close();
@@ -151,9 +152,20 @@ export function openFlightDb(path: string, options: OpenFlightDbOptions = {}): F
   }
 }
 
-/** Applies pending migrations, each in one IMMEDIATE transaction; returns the final user_version. */
-function migrate(db: SqliteDatabase, path: string): number {
-  for (const m of MIGRATIONS) {
+/**
+ * Applies the pending steps of `migrations` (ordered, `version` = index + 1), each in one
+ * IMMEDIATE transaction that also sets user_version; returns the final user_version. A failing
+ * step is rolled back (earlier steps stay) and reported as FlightDbError('migration-failed').
+ * openFlightDb calls it with MIGRATIONS; exported for tests and tools.
+ */
+export function applyMigrations(db: SqliteDatabase, migrations: readonly Migration[], label: string = db.name): number {
+  const path = label;
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new FlightDbError('migration-failed', `migration list: entry ${i} has version ${m.version}, expected ${i + 1}`);
+    }
+  });
+  for (const m of migrations) {
     const step = db.transaction((): void => {
       // Re-read inside the write lock: another writer may have migrated meanwhile.
       const current = db.pragma('user_version', { simple: true }) as number;
