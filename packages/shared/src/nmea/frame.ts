@@ -62,8 +62,8 @@ function reject(reason: RejectReason, detail: string, type: string | null): Fram
  * Rules, in order:
  * - nothing but CR/LF/blanks → 'empty';
  * - a byte outside printable ASCII (binary packets, terminal escapes) → 'non-nmea';
- * - no leading '$'/'!': a tail ending in `*hh` (head cut off) → 'truncated'; text with a '$' later
- *   (junk glued before a sentence) → 'fused'; anything else (debug text) → 'non-nmea';
+ * - no leading '$'/'!': text with a '$' later (junk glued before a sentence) → 'fused'; a tail
+ *   ending in `*hh` (head cut off) → 'truncated'; anything else (debug text) → 'non-nmea';
  * - a second sentence start inside the line ('$', or '!xxVDM,') → 'fused', even when the checksum
  *   matches the whole line (a multiplexer re-checksumming fused fragments, seen in real logs);
  * - `*` followed by fewer than 2 hex digits → 'truncated'; by 2 hex digits and more text → 'fused';
@@ -91,11 +91,11 @@ export function splitSentence(line: string | Buffer): FrameResult {
 
   const start = text[0];
   if (start !== '$' && start !== '!') {
-    if (/,.*\*[0-9A-Fa-f]{2}$/.test(text)) {
-      return reject('truncated', `line starts with ${quote(text, 12)}, not '$': the head of a sentence is missing`, null);
-    }
     if (text.includes('$')) {
       return reject('fused', `${text.indexOf('$')} characters of junk before a '$' sentence start`, null);
+    }
+    if (/,.*\*[0-9A-Fa-f]{2}$/.test(text)) {
+      return reject('truncated', `line starts with ${quote(text, 12)}, not '$': the head of a sentence is missing`, null);
     }
     return reject('non-nmea', `line does not start with '$' or '!': ${quote(text)}`, null);
   }
