@@ -42,9 +42,26 @@ export class FlightDb {
     return this.db.open;
   }
 
-  /** Closes the connection (a writer's close checkpoints the WAL). Idempotent. */
-  close(): void {
-    if (this.db.open) this.db.close();
+  /**
+   * Closes the connection. Idempotent. A writer first checkpoints the WAL and switches the file
+   * back to journal_mode=DELETE (best effort, skipped when another connection has the DB open;
+   * `keepWal` skips it): a cleanly closed flight DB is then ONE self-contained file that a
+   * read-only reader opens without creating `-wal`/`-shm` beside it, even on read-only media
+   * (SQLite cannot open a WAL database read-only there when the `-shm` file is missing). The
+   * next writable open switches it to WAL again.
+   */
+  close(options: { keepWal?: boolean } = {}): void {
+    if (!this.db.open) return;
+    if (!this.readonly && !options.keepWal) {
+      try {
+        this.db.pragma('busy_timeout = 0');
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        // Another connection holds the DB: it stays in WAL mode, which is just as safe.
+      }
+    }
+    this.db.close();
   }
 }
 

@@ -70,6 +70,15 @@ function parseJson(text: string | null): unknown {
   return text === null ? null : (JSON.parse(text) as unknown);
 }
 
+/**
+ * Runs `fn` in one IMMEDIATE write transaction (commit on return, rollback on throw); nested
+ * calls and the batched helpers inside become savepoints. Use it to flush samples, counters and
+ * port traffic together.
+ */
+export function writeTransaction<T>(db: FlightDbLike, fn: () => T): T {
+  return conn(db).transaction(fn).immediate();
+}
+
 // ---------------------------------------------------------------- flight
 
 interface FlightSql {

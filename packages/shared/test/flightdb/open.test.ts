@@ -1,5 +1,8 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -160,5 +163,79 @@ describe('openFlightDb', () => {
     expect(applyMigrations(raw, fixed, path)).toBe(2); // idempotent
     expect(() => applyMigrations(raw, [fixed[1]!], path)).toThrow(FlightDbError);
     raw.close();
+  });
+});
+
+/** Byte 18 of an SQLite file: 1 = rollback journal, 2 = WAL. */
+function fileJournalByte(path: string): number {
+  return readFileSync(path)[18]!;
+}
+
+describe('clean close and read-only media', () => {
+  it('a clean writer close leaves one self-contained file; a reader creates nothing beside it', () => {
+    const path = tmpDb();
+    const w = track(openFlightDb(path, { create: true }));
+    w.db.exec("INSERT INTO event (t_us, level, source, code, message) VALUES (1, 'info', 'a', 'b', 'c')");
+    expect(fileJournalByte(path)).toBe(2);
+    w.close();
+    expect(readdirSync(dirname(path))).toEqual(['flight.db']);
+    expect(fileJournalByte(path)).toBe(1);
+    const r = track(openFlightDb(path, { readonly: true }));
+    expect((r.db.prepare('SELECT count(*) AS n FROM event').get() as { n: number }).n).toBe(1);
+    r.close();
+    expect(readdirSync(dirname(path))).toEqual(['flight.db']);
+    const w2 = track(openFlightDb(path));
+    expect(w2.db.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('closing the writer while a reader is open keeps WAL and loses nothing', () => {
+    const path = tmpDb();
+    const w = track(openFlightDb(path, { create: true }));
+    w.db.exec("INSERT INTO event (t_us, level, source, code, message) VALUES (1, 'info', 'a', 'b', 'c')");
+    const r = track(openFlightDb(path, { readonly: true }));
+    r.db.exec('BEGIN');
+    expect((r.db.prepare('SELECT count(*) AS n FROM event').get() as { n: number }).n).toBe(1);
+    w.close();
+    r.db.exec('COMMIT');
+    r.close();
+    const again = track(openFlightDb(path, { readonly: true }));
+    expect((again.db.prepare('SELECT count(*) AS n FROM event').get() as { n: number }).n).toBe(1);
+    expect(w.open).toBe(false);
+    w.close(); // idempotent
+  });
+
+  // A read-only bind mount in a user+mount namespace: the array as the ingest bay may mount it.
+  const canUnshare =
+    process.platform === 'linux' && spawnSync('unshare', ['-rm', 'true'], { stdio: 'ignore' }).status === 0;
+  const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+  const canUseDist = existsSync(dist);
+
+  it.skipIf(!canUnshare || !canUseDist)('a reader opens the DB on a read-only mount, after a clean close and after kill -9', () => {
+    const write = (dir: string, kill: boolean): void => {
+      const script = `
+        const S = await import(${JSON.stringify(dist)});
+        const w = S.openFlightDb(${JSON.stringify(join(dir, 'flight.db'))}, { create: true });
+        S.recordEvent(w, { tUs: 1, level: 'info', source: 'a', code: 'b', message: 'c' });
+        ${kill ? "process.kill(process.pid, 'SIGKILL');" : 'w.close();'}`;
+      spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    };
+    const read = (dir: string): string => {
+      const script = `
+        const S = await import(${JSON.stringify(dist)});
+        try {
+          const r = S.openFlightDb(${JSON.stringify(join(dir, 'flight.db'))}, { readonly: true });
+          console.log(S.readEvents(r).length);
+        } catch (e) { console.log(e.code + ' ' + e.message); }`;
+      const sh = `mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" --input-type=module -e "$3"`;
+      return execFileSync('unshare', ['-rm', 'sh', '-c', sh, 'sh', dir, process.execPath, script], {
+        encoding: 'utf8',
+      }).trim();
+    };
+    for (const kill of [false, true]) {
+      const dir = dirname(tmpDb());
+      write(dir, kill);
+      expect(existsSync(join(dir, 'flight.db-wal'))).toBe(kill);
+      expect(read(dir)).toBe('1');
+    }
   });
 });

@@ -28,6 +28,7 @@ import {
   setPortStatus,
   upsertPort,
   upsertSentenceCounts,
+  writeTransaction,
 } from '../../src/flightdb/index.js';
 import type { AssetInsert, FlightDb, NavSampleInsert } from '../../src/flightdb/index.js';
 
@@ -153,6 +154,25 @@ describe('flight DB helpers', () => {
     expect(() =>
       db.db.exec(`INSERT INTO nav_sample (kind, t_us, t_source, port, sentence, talker) VALUES ('bogus', 1, 'sentence', 'gps', 'GGA', 'GP')`),
     ).toThrow(/CHECK/);
+  });
+
+  it('flushes several helpers in one write transaction, all or nothing', () => {
+    const db = writer();
+    expect(() =>
+      writeTransaction(db, () => {
+        insertNavSamples(db, SAMPLES.map(row));
+        upsertSentenceCounts(db, [{ port: 'gps', sentence: 'GGA', status: 'valid', count: 1 }]);
+        addPortTraffic(db, 'nope', 1, 1);
+      }),
+    ).toThrow(/port "nope"/);
+    expect(readNavSamples(db)).toHaveLength(0);
+    expect(readSentenceCounts(db)).toHaveLength(0);
+    const n = writeTransaction(db, () => {
+      addPortTraffic(db, 'gps', 10, 1);
+      return insertNavSamples(db, SAMPLES.map(row));
+    });
+    expect(n).toBe(SAMPLES.length);
+    expect(readPorts(db).find((p) => p.name === 'gps')?.bytesReceived).toBe(10);
   });
 
   it('inserts 100k samples in one batch', () => {
