@@ -1,0 +1,166 @@
+// Turning one settled file into an asset row: hash it (streaming, once), read its capture time,
+// look up the pose at that time, insert. Or, for a path already accounted for, verify it and
+// report a change as an event rather than a new silent row.
+import { stat } from 'node:fs/promises';
+import { insertAsset, recordEvent, sha256File, type AssetInsert, type FlightDbLike } from '@flysnap/shared';
+import { CAMERA_EVENT_CODES, cameraEventSource } from './asset-store.js';
+import { parseExifTime, readExifTimeFields, resolveCaptureTime } from './capture-time.js';
+import type { IncompleteReason } from './completeness.js';
+import type { MonoToUtc } from './flight-clock-source.js';
+import { EMPTY_POSE, type PoseQuality, type PoseSource } from './pose-source.js';
+import type { KnownFile } from './rescan.js';
+
+/** Per-device settings the recorder needs. */
+export interface RecordDevice {
+  device: string;
+  /** Camera clock minus UTC, ms; applied to EXIF times. */
+  clockOffsetMs: number;
+  /** Shutter-to-file latency, ms; applied to flight-clock (appearance) times. */
+  latencyMs: number;
+}
+
+export interface RecordInput {
+  device: RecordDevice;
+  absPath: string;
+  relPath: string;
+  /** Size and mtime at which the file was judged complete/incomplete. */
+  sizeBytes: number;
+  mtimeMs: number;
+  appearedMonoUs: number;
+  status: 'complete' | 'incomplete';
+  /** For an incomplete file: why. */
+  incompleteReason?: IncompleteReason;
+}
+
+export interface RecordContext {
+  db: FlightDbLike;
+  clock: MonoToUtc;
+  pose: PoseSource;
+  /** What is accounted for per path of this device; updated here. */
+  known: Map<string, KnownFile>;
+  /** Wall clock, ms (injectable for tests). */
+  nowWallMs?: () => number;
+}
+
+export type RecordOutcome =
+  | { kind: 'recorded'; id: number; asset: AssetInsert }
+  /** Already in the DB with this content (a restart, a rescan): nothing written. */
+  | { kind: 'duplicate'; id: number }
+  /** A path accounted for, looked at again: same content. */
+  | { kind: 'unchanged' }
+  /** A recorded file's content changed: reported as an event, no new row. */
+  | { kind: 'changed'; eventId: number }
+  /** The file changed while it was being hashed: settle it again. */
+  | { kind: 'unstable' }
+  /** Gone before or while it was read. */
+  | { kind: 'vanished' };
+
+/** Records one settled file. Never throws for file trouble (vanished, changed); throws on DB errors. */
+export async function recordFile(input: RecordInput, ctx: RecordContext): Promise<RecordOutcome> {
+  const nowWallMs = ctx.nowWallMs ?? Date.now;
+  let hashed;
+  try {
+    hashed = await sha256File(input.absPath);
+    const after = await stat(input.absPath);
+    if (after.size !== hashed.sizeBytes || after.size !== input.sizeBytes || after.mtimeMs !== input.mtimeMs) {
+      return { kind: 'unstable' };
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'vanished' };
+    throw e;
+  }
+  const { sha256, sizeBytes } = hashed;
+  const source = cameraEventSource(input.device.device);
+  const known = ctx.known.get(input.relPath);
+  const wallMs = nowWallMs();
+
+  if (known && known.sha256 === sha256 && known.sizeBytes === sizeBytes) {
+    known.verifiedWallMs = Math.max(known.verifiedWallMs, input.mtimeMs, wallMs);
+    known.isReportedMissing = false;
+    return { kind: 'unchanged' };
+  }
+  if (known && (known.status === 'complete' || known.isChangedAfterRecord) && !known.isReportedMissing) {
+    // The camera (or someone) rewrote a file we already recorded: the row keeps what was captured;
+    // the change is an event a person and the ingest check will see.
+    const eventId = recordEvent(ctx.db, {
+      tUs: wallMs * 1000,
+      level: 'warn',
+      source,
+      code: CAMERA_EVENT_CODES.changed,
+      message: `${input.device.device}/${input.relPath} changed after it was recorded (${known.sizeBytes} → ${sizeBytes} bytes)`,
+      data: {
+        relPath: input.relPath,
+        old: { sizeBytes: known.sizeBytes, sha256: known.sha256 },
+        new: { sizeBytes, sha256, mtimeMs: input.mtimeMs },
+      },
+    });
+    Object.assign(known, { sizeBytes, sha256, verifiedWallMs: Math.max(input.mtimeMs, wallMs), isChangedAfterRecord: true });
+    return { kind: 'changed', eventId };
+  }
+
+  // A new file, a file recorded as incomplete that was finished later, or one that came back.
+  const exifFields = await readExifTimeFields(input.absPath);
+  const exif = exifFields ? parseExifTime(exifFields) : null;
+  const appearedTUs = ctx.clock.toUtc(input.appearedMonoUs);
+  const time = resolveCaptureTime({
+    exifTUs: exif?.ok ? exif.tUs : null,
+    clockOffsetMs: input.device.clockOffsetMs,
+    appearedTUs,
+    latencyMs: input.device.latencyMs,
+  });
+  let pose = EMPTY_POSE;
+  let quality: PoseQuality = { isAwaitingData: false, missing: {}, reason: 'no-capture-time' };
+  if (time) {
+    const answer = ctx.pose.poseAt(time.tUs);
+    pose = answer.pose;
+    quality = answer.quality;
+  }
+  if (exif && !exif.ok && exif.reason !== 'no-exif-time') {
+    // Keep why the embedded time was not used: a camera with an unset clock must be visible.
+    quality = { ...quality, exifRejected: exif.detail };
+  }
+  const asset: AssetInsert = {
+    device: input.device.device,
+    relPath: input.relPath,
+    sizeBytes,
+    sha256,
+    captureTUs: time?.tUs ?? null,
+    timeSource: time?.source ?? null,
+    appearedTUs,
+    appearedMonoUs: input.appearedMonoUs,
+    recordedTUs: wallMs * 1000,
+    status: input.status,
+    ...pose,
+    poseQuality: quality,
+  };
+  const res = insertAsset(ctx.db, asset);
+  if (res.inserted && input.status === 'incomplete') {
+    recordEvent(ctx.db, {
+      tUs: wallMs * 1000,
+      level: 'warn',
+      source,
+      code: CAMERA_EVENT_CODES.incomplete,
+      message: `${input.device.device}/${input.relPath} recorded as incomplete (${input.incompleteReason ?? 'unknown'})`,
+      data: { relPath: input.relPath, reason: input.incompleteReason ?? null, sizeBytes, sha256 },
+    });
+  } else if (res.inserted && known?.status === 'incomplete') {
+    recordEvent(ctx.db, {
+      tUs: wallMs * 1000,
+      level: 'info',
+      source,
+      code: CAMERA_EVENT_CODES.completedLater,
+      message: `${input.device.device}/${input.relPath} was finished after being recorded as incomplete`,
+      data: { relPath: input.relPath, old: { sizeBytes: known.sizeBytes, sha256: known.sha256 }, new: { sizeBytes, sha256 } },
+    });
+  }
+  ctx.known.set(input.relPath, {
+    relPath: input.relPath,
+    sizeBytes,
+    sha256,
+    status: input.status,
+    verifiedWallMs: Math.max(input.mtimeMs, wallMs),
+    isChangedAfterRecord: false,
+    isReportedMissing: false,
+  });
+  return res.inserted ? { kind: 'recorded', id: res.id, asset } : { kind: 'duplicate', id: res.id };
+}

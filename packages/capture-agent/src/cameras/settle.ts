@@ -1,0 +1,191 @@
+// Our own stability polling: every candidate file is stat-ed on a short period until the
+// completeness rule calls it complete or incomplete. Replaces chokidar's awaitWriteFinish, which
+// is not applied to files present at start (#594) and can fire before a copy has finished (#675).
+import { EventEmitter } from 'node:events';
+import { stat } from 'node:fs/promises';
+import { decideCompleteness, type CompletenessDecision, type CompletenessPolicy, type FormatEnding, type WriterState } from './completeness.js';
+import { checkFormatEnding } from './format-ending.js';
+import { scanWriters } from './open-writers.js';
+import { monoNowUs } from '../serial/monoClock.js';
+
+/** What we know of one file while it settles. */
+export interface SettlingFile {
+  device: string;
+  /** Absolute path. */
+  path: string;
+  sizeBytes: number;
+  mtimeMs: number;
+  /** Monotonic time the file appeared (from its birth time when the file system has one), µs. */
+  appearedMonoUs: number;
+  /** Monotonic time of the last size/mtime change we saw, µs. */
+  lastChangeMonoUs: number;
+  /** Format ending for the current (size, mtime), when checked. */
+  ending: FormatEnding | null;
+  writer: WriterState;
+}
+
+export interface SettledFile extends SettlingFile {
+  decision: Exclude<CompletenessDecision, { state: 'pending' }>;
+}
+
+export interface SettleTrackerEvents {
+  settled: [file: SettledFile];
+  /** A candidate vanished before it settled (renamed away, deleted). */
+  vanished: [file: SettlingFile];
+}
+
+export interface SettleTrackerOptions {
+  /** Poll period, ms. Default 50. */
+  pollMs?: number;
+  /** Whether /proc is consulted for open writers. Default true (Linux). */
+  isProcScanEnabled?: boolean;
+}
+
+const DEFAULT_POLL_MS = 50;
+
+/** Monotonic µs at which a file was born, from its birth time on the wall clock; null if unknown. */
+function bornMonoUs(birthtimeMs: number, nowMonoUs: number): number | null {
+  if (!(birthtimeMs > 0)) return null;
+  const ageUs = (Date.now() - birthtimeMs) * 1000;
+  // A birth time in the future (wall clock stepped back) tells nothing.
+  return ageUs >= 0 ? Math.round(nowMonoUs - ageUs) : null;
+}
+
+export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
+  readonly #files = new Map<string, SettlingFile>();
+  readonly #policies = new Map<string, CompletenessPolicy>();
+  readonly #pollMs: number;
+  readonly #isProcScanEnabled: boolean;
+  #timer: NodeJS.Timeout | null = null;
+  #isPolling = false;
+
+  constructor(options: SettleTrackerOptions = {}) {
+    super();
+    this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.#isProcScanEnabled = options.isProcScanEnabled ?? process.platform === 'linux';
+  }
+
+  /** Sets the completeness policy of a device's files. */
+  setPolicy(device: string, policy: CompletenessPolicy): void {
+    this.#policies.set(device, policy);
+  }
+
+  /** Files still settling. */
+  get pendingCount(): number {
+    return this.#files.size;
+  }
+
+  has(path: string): boolean {
+    return this.#files.has(path);
+  }
+
+  /** Starts (or keeps) tracking a file; a known one is looked at again on the next poll. */
+  watch(device: string, path: string): void {
+    if (this.#files.has(path)) return;
+    const now = monoNowUs();
+    this.#files.set(path, {
+      device,
+      path,
+      sizeBytes: -1,
+      mtimeMs: -1,
+      appearedMonoUs: now,
+      lastChangeMonoUs: now,
+      ending: null,
+      writer: 'unknown',
+    });
+    this.#schedule();
+  }
+
+  forget(path: string): void {
+    this.#files.delete(path);
+  }
+
+  start(): void {
+    this.#schedule();
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#isPolling = false;
+  }
+
+  #schedule(): void {
+    if (this.#timer || this.#files.size === 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.poll().finally(() => this.#schedule());
+    }, this.#pollMs);
+    this.#timer.unref?.();
+  }
+
+  /** One look at every settling file. Public for tests that drive time themselves. */
+  async poll(): Promise<void> {
+    if (this.#isPolling) return;
+    this.#isPolling = true;
+    try {
+      const now = monoNowUs();
+      const needWriter: SettlingFile[] = [];
+      await Promise.all(
+        [...this.#files.values()].map(async (f) => {
+          let st;
+          try {
+            st = await stat(f.path);
+          } catch {
+            if (this.#files.get(f.path) === f) {
+              this.#files.delete(f.path);
+              this.emit('vanished', f);
+            }
+            return;
+          }
+          if (f.sizeBytes === -1) {
+            f.appearedMonoUs = bornMonoUs(st.birthtimeMs, now) ?? f.appearedMonoUs;
+          }
+          if (st.size !== f.sizeBytes || st.mtimeMs !== f.mtimeMs) {
+            f.sizeBytes = st.size;
+            f.mtimeMs = st.mtimeMs;
+            f.lastChangeMonoUs = now;
+            f.ending = null;
+            f.writer = 'unknown';
+            return;
+          }
+          const policy = this.#policy(f.device);
+          if (f.ending === null) f.ending = await checkFormatEnding(f.path, f.sizeBytes);
+          // Only ask /proc when the answer can make the file complete now.
+          const stableMs = (now - f.lastChangeMonoUs) / 1000;
+          if (f.ending === 'valid' && stableMs >= policy.closedSettleMs && stableMs < policy.settleMs) needWriter.push(f);
+          else if (stableMs >= policy.settleMs) needWriter.push(f);
+        }),
+      );
+      if (needWriter.length > 0 && this.#isProcScanEnabled) {
+        const scan = scanWriters(new Set(needWriter.map((f) => f.path)));
+        for (const f of needWriter) f.writer = scan.stateOf(f.path);
+      } else {
+        for (const f of needWriter) f.writer = 'unknown';
+      }
+      for (const f of [...this.#files.values()]) {
+        if (f.sizeBytes === -1) continue;
+        const decision = decideCompleteness(
+          {
+            sizeBytes: f.sizeBytes,
+            stableForMs: (now - f.lastChangeMonoUs) / 1000,
+            writer: f.writer,
+            ending: f.ending ?? 'unknown',
+          },
+          this.#policy(f.device),
+        );
+        if (decision.state === 'pending') continue;
+        this.#files.delete(f.path);
+        this.emit('settled', { ...f, decision });
+      }
+    } finally {
+      this.#isPolling = false;
+    }
+  }
+
+  #policy(device: string): CompletenessPolicy {
+    const p = this.#policies.get(device);
+    if (!p) throw new Error(`SettleTracker: no completeness policy for device ${JSON.stringify(device)}`);
+    return p;
+  }
+}

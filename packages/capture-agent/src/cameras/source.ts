@@ -1,0 +1,338 @@
+// The camera side as one object the run loop composes: per folder a watcher, one settle tracker,
+// a small record queue, a periodic rescan and a periodic pose catch-up.
+//
+//   watcher ─┐                         ┌─ complete/incomplete ─► record (hash, time, pose, row)
+//   rescan ──┴─► settle tracker (poll) ┤
+//                                      └─ vanished: dropped (never recorded, nothing to lose)
+//
+// Exactly once: a path is either settling, being recorded, or accounted for (`known`, loaded from
+// the DB at start); the DB's UNIQUE(device, rel_path, size_bytes, sha256) catches the rest.
+import { EventEmitter } from 'node:events';
+import { mkdir, realpath } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { recordEvent, type FlightDbLike } from '@flysnap/shared';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { CAMERA_EVENT_CODES, cameraEventSource, loadKnownFiles } from './asset-store.js';
+import type { CompletenessPolicy } from './completeness.js';
+import type { MonoToUtc } from './flight-clock-source.js';
+import { catchUpPoses, type CatchUpResult } from './pose-catchup.js';
+import type { PoseSource } from './pose-source.js';
+import { recordFile, type RecordOutcome } from './record.js';
+import { listCameraFolder, reconcile, toRelPath, type KnownFile } from './rescan.js';
+import { SettleTracker, type SettledFile } from './settle.js';
+import { FolderWatcher } from './watcher.js';
+
+/** One camera as the camera side needs it (the agent config's `cameras[]` entries fit). */
+export interface CameraSettings {
+  device: string;
+  kind: 'image' | 'video';
+  /** Folder the camera writes into. */
+  folder: string;
+  /** Lower-case extensions with the dot. */
+  extensions: readonly string[];
+  /** Camera clock minus UTC, ms, applied to EXIF times. Default 0. */
+  clockOffsetMs?: number;
+  /** Shutter-to-file latency, ms, applied to flight-clock times. Default 0. */
+  latencyMs?: number;
+  /** Size-stable time when closing cannot be proven, ms. Default 1000 (image) / 5000 (video). */
+  settleMs?: number;
+  /** Size-stable time when closing is proven and the ending valid, ms. Default 100. */
+  closedSettleMs?: number;
+  /** Unchanged this long but never provably complete → recorded as incomplete, ms. Default 30000 (image) / 120000 (video). */
+  incompleteAfterMs?: number;
+}
+
+export interface CameraSourceOptions {
+  db: FlightDbLike;
+  cameras: readonly CameraSettings[];
+  clock: MonoToUtc;
+  pose: PoseSource;
+  /** Full rescan of every folder against the DB, ms. Default 10000. */
+  rescanMs?: number;
+  /** Pose/time catch-up pass, ms. Default 2000. */
+  catchUpMs?: number;
+  /** Settle polling period, ms. Default 50. */
+  pollMs?: number;
+  /** Files hashed at once. Default 2 (one hashing while the other's next block is read). */
+  recordConcurrency?: number;
+  logger?: Logger;
+}
+
+export interface AssetRecorded {
+  id: number;
+  device: string;
+  relPath: string;
+  status: 'complete' | 'incomplete';
+  sizeBytes: number;
+  sha256: string;
+  captureTUs: number | null;
+}
+
+export interface CameraEvent {
+  device: string;
+  relPath: string;
+  code: (typeof CAMERA_EVENT_CODES)[keyof typeof CAMERA_EVENT_CODES];
+}
+
+export interface CameraSourceEvents {
+  asset: [asset: AssetRecorded];
+  event: [event: CameraEvent];
+  error: [error: Error];
+}
+
+const DEFAULTS = {
+  image: { settleMs: 1000, incompleteAfterMs: 30_000 },
+  video: { settleMs: 5000, incompleteAfterMs: 120_000 },
+  closedSettleMs: 100,
+  rescanMs: 10_000,
+  catchUpMs: 2000,
+  recordConcurrency: 2,
+} as const;
+
+interface Camera {
+  settings: Required<CameraSettings>;
+  /** Real (symlink-free) folder path: /proc shows real paths. */
+  folder: string;
+  watcher: FolderWatcher;
+  known: Map<string, KnownFile>;
+  /** Relative paths being recorded right now. */
+  recording: Set<string>;
+  /** Relative paths that changed while being recorded: settle again afterwards. */
+  dirty: Set<string>;
+}
+
+export class CameraSource extends EventEmitter<CameraSourceEvents> {
+  readonly #opts: CameraSourceOptions;
+  readonly #log: Logger;
+  readonly #tracker: SettleTracker;
+  readonly #cameras = new Map<string, Camera>();
+  readonly #queue: SettledFile[] = [];
+  #active = 0;
+  readonly #idleWaiters: (() => void)[] = [];
+  #rescanTimer: NodeJS.Timeout | null = null;
+  #catchUpTimer: NodeJS.Timeout | null = null;
+  #isRunning = false;
+  #rescanning: Promise<void> | null = null;
+
+  constructor(options: CameraSourceOptions) {
+    super();
+    this.#opts = options;
+    this.#log = options.logger ?? silentLogger();
+    this.#tracker = new SettleTracker(options.pollMs === undefined ? {} : { pollMs: options.pollMs });
+    this.#tracker.on('settled', (f) => this.#enqueue(f));
+  }
+
+  /** Loads what the DB holds, starts the watchers, then reconciles every folder once. */
+  async start(): Promise<void> {
+    if (this.#isRunning) return;
+    this.#isRunning = true;
+    for (const c of this.#opts.cameras) {
+      const d = DEFAULTS[c.kind];
+      const settings: Required<CameraSettings> = {
+        device: c.device,
+        kind: c.kind,
+        folder: c.folder,
+        extensions: c.extensions.map((e) => e.toLowerCase()),
+        clockOffsetMs: c.clockOffsetMs ?? 0,
+        latencyMs: c.latencyMs ?? 0,
+        settleMs: c.settleMs ?? d.settleMs,
+        closedSettleMs: c.closedSettleMs ?? DEFAULTS.closedSettleMs,
+        incompleteAfterMs: c.incompleteAfterMs ?? d.incompleteAfterMs,
+      };
+      const wanted = isAbsolute(c.folder) ? c.folder : resolve(c.folder);
+      await mkdir(wanted, { recursive: true });
+      const folder = await realpath(wanted);
+      const watcher = new FolderWatcher({ folder, extensions: settings.extensions });
+      const cam: Camera = { settings, folder, watcher, known: loadKnownFiles(this.#opts.db, c.device), recording: new Set(), dirty: new Set() };
+      this.#cameras.set(c.device, cam);
+      const policy: CompletenessPolicy = {
+        settleMs: settings.settleMs,
+        closedSettleMs: settings.closedSettleMs,
+        incompleteAfterMs: settings.incompleteAfterMs,
+      };
+      this.#tracker.setPolicy(c.device, policy);
+      watcher.on('candidate', (p) => this.#candidate(cam, p));
+      watcher.on('removed', (p) => this.#tracker.forget(p));
+      watcher.on('error', (e) => this.#log.warn({ ns: `capture:cameras:${c.device}`, err: e.message }, 'watcher error'));
+      await watcher.start();
+      this.#log.info({ ns: `capture:cameras:${c.device}`, folder, known: cam.known.size }, 'watching camera folder');
+    }
+    this.#tracker.start();
+    await this.rescan();
+    const rescanMs = this.#opts.rescanMs ?? DEFAULTS.rescanMs;
+    this.#rescanTimer = setInterval(() => void this.rescan().catch((e: unknown) => this.#fail(e)), rescanMs);
+    const catchUpMs = this.#opts.catchUpMs ?? DEFAULTS.catchUpMs;
+    this.#catchUpTimer = setInterval(() => {
+      try {
+        this.catchUp();
+      } catch (e) {
+        this.#fail(e);
+      }
+    }, catchUpMs);
+  }
+
+  /** Stops watching; waits for the files being recorded to be written (settling ones are left). */
+  async stop(): Promise<void> {
+    if (!this.#isRunning) return;
+    this.#isRunning = false;
+    if (this.#rescanTimer) clearInterval(this.#rescanTimer);
+    if (this.#catchUpTimer) clearInterval(this.#catchUpTimer);
+    this.#tracker.stop();
+    this.#queue.length = 0;
+    await Promise.all([...this.#cameras.values()].map((c) => c.watcher.close()));
+    await this.#rescanning;
+    await this.idle();
+  }
+
+  /** Resolves when nothing is being recorded or queued (settling files may remain). */
+  idle(): Promise<void> {
+    if (this.#active === 0 && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.#idleWaiters.push(r));
+  }
+
+  /** Files settling or being recorded. */
+  get pendingCount(): number {
+    let recording = 0;
+    for (const c of this.#cameras.values()) recording += c.recording.size;
+    return this.#tracker.pendingCount + this.#queue.length + recording;
+  }
+
+  /** Lists every folder and reconciles it with what is accounted for. */
+  rescan(): Promise<void> {
+    this.#rescanning ??= this.#rescanOnce().finally(() => {
+      this.#rescanning = null;
+    });
+    return this.#rescanning;
+  }
+
+  /** One pose/time catch-up pass over the DB. */
+  catchUp(): CatchUpResult {
+    return catchUpPoses(this.#opts.db, this.#opts.pose, this.#opts.clock, (d) => this.#cameras.get(d)?.settings.latencyMs ?? 0);
+  }
+
+  async #rescanOnce(): Promise<void> {
+    for (const cam of this.#cameras.values()) {
+      const disk = await listCameraFolder(cam.folder, cam.settings.extensions);
+      if (!this.#isRunning) return;
+      const busy = new Set<string>(cam.recording);
+      for (const f of disk) if (this.#tracker.has(this.#abs(cam, f.relPath))) busy.add(f.relPath);
+      for (const q of this.#queue) if (q.device === cam.settings.device) busy.add(toRelPath(cam.folder, q.path));
+      const { toExamine, missing } = reconcile(disk, cam.known, busy);
+      for (const f of toExamine) this.#tracker.watch(cam.settings.device, this.#abs(cam, f.relPath));
+      for (const k of missing) {
+        recordEvent(this.#opts.db, {
+          tUs: Date.now() * 1000,
+          level: 'warn',
+          source: cameraEventSource(cam.settings.device),
+          code: CAMERA_EVENT_CODES.missing,
+          message: `${cam.settings.device}/${k.relPath} was recorded but is no longer on disk`,
+          data: { relPath: k.relPath, sizeBytes: k.sizeBytes, sha256: k.sha256 },
+        });
+        k.isReportedMissing = true;
+        this.emit('event', { device: cam.settings.device, relPath: k.relPath, code: CAMERA_EVENT_CODES.missing });
+      }
+      if (toExamine.length > 0) {
+        this.#log.debug({ ns: `capture:cameras:${cam.settings.device}`, files: toExamine.length }, 'rescan found files to examine');
+      }
+    }
+  }
+
+  #abs(cam: Camera, relPath: string): string {
+    return `${cam.folder}/${relPath}`;
+  }
+
+  #candidate(cam: Camera, absPath: string): void {
+    const rel = toRelPath(cam.folder, absPath);
+    if (cam.recording.has(rel)) {
+      cam.dirty.add(rel);
+      return;
+    }
+    this.#tracker.watch(cam.settings.device, absPath);
+  }
+
+  #enqueue(f: SettledFile): void {
+    const cam = this.#cameras.get(f.device);
+    if (!cam || !this.#isRunning) return;
+    const rel = toRelPath(cam.folder, f.path);
+    cam.recording.add(rel);
+    this.#queue.push(f);
+    this.#pump();
+  }
+
+  #pump(): void {
+    const limit = this.#opts.recordConcurrency ?? DEFAULTS.recordConcurrency;
+    while (this.#active < limit && this.#queue.length > 0) {
+      const f = this.#queue.shift();
+      if (!f) break;
+      this.#active++;
+      void this.#record(f)
+        .catch((e: unknown) => this.#fail(e))
+        .finally(() => {
+          this.#active--;
+          this.#pump();
+          if (this.#active === 0 && this.#queue.length === 0) for (const w of this.#idleWaiters.splice(0)) w();
+        });
+    }
+  }
+
+  async #record(f: SettledFile): Promise<void> {
+    const cam = this.#cameras.get(f.device);
+    if (!cam) return;
+    const rel = toRelPath(cam.folder, f.path);
+    let outcome: RecordOutcome;
+    try {
+      outcome = await recordFile(
+        {
+          device: cam.settings,
+          absPath: f.path,
+          relPath: rel,
+          sizeBytes: f.sizeBytes,
+          mtimeMs: f.mtimeMs,
+          appearedMonoUs: f.appearedMonoUs,
+          status: f.decision.state,
+          ...(f.decision.state === 'incomplete' ? { incompleteReason: f.decision.reason } : {}),
+        },
+        { db: this.#opts.db, clock: this.#opts.clock, pose: this.#opts.pose, known: cam.known },
+      );
+    } finally {
+      cam.recording.delete(rel);
+    }
+    const ns = `capture:cameras:${f.device}`;
+    switch (outcome.kind) {
+      case 'recorded': {
+        const a = outcome.asset;
+        this.#log.info({ ns, relPath: rel, status: a.status, sizeBytes: a.sizeBytes, timeSource: a.timeSource }, 'asset recorded');
+        this.emit('asset', {
+          id: outcome.id,
+          device: f.device,
+          relPath: rel,
+          status: a.status,
+          sizeBytes: a.sizeBytes,
+          sha256: a.sha256,
+          captureTUs: a.captureTUs,
+        });
+        if (a.status === 'incomplete') this.emit('event', { device: f.device, relPath: rel, code: CAMERA_EVENT_CODES.incomplete });
+        break;
+      }
+      case 'changed':
+        this.#log.warn({ ns, relPath: rel }, 'recorded file changed afterwards');
+        this.emit('event', { device: f.device, relPath: rel, code: CAMERA_EVENT_CODES.changed });
+        break;
+      case 'unstable':
+        cam.dirty.add(rel);
+        break;
+      case 'duplicate':
+      case 'unchanged':
+      case 'vanished':
+        break;
+    }
+    if (cam.dirty.delete(rel) && this.#isRunning) this.#tracker.watch(f.device, f.path);
+  }
+
+  #fail(e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.#log.error({ ns: 'capture:cameras', err: err.message }, 'camera side error');
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+}
+

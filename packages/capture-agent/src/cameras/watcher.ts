@@ -1,0 +1,77 @@
+// One chokidar 5 watcher per camera folder. It only says "look at this file": the settle tracker
+// decides when the file is finished, and the periodic rescan catches whatever a watcher misses
+// (bursts, #685; the initial-scan/watch race, #1112). Hence `ignoreInitial`: the start-up rescan
+// lists the folder itself, after the watcher is ready, so nothing falls between the two.
+import { EventEmitter } from 'node:events';
+import type { Stats } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+
+export interface FolderWatcherOptions {
+  /** Absolute, symlink-free folder to watch. */
+  folder: string;
+  /** Lower-case extensions with the dot ('.jpg'). */
+  extensions: readonly string[];
+  /** Sub-folder depth to follow (cameras make DCIM/100XXXXX). Default 4. */
+  depth?: number;
+}
+
+export interface FolderWatcherEvents {
+  /** A file was added or changed: have a look at it. */
+  candidate: [path: string];
+  /** A file was removed. */
+  removed: [path: string];
+  error: [error: Error];
+}
+
+/** True when `path` names a file the camera side cares about: a listed extension, not hidden. */
+export function isAssetName(path: string, extensions: readonly string[]): boolean {
+  const name = basename(path);
+  // Hidden files: editors' and OSes' droppings ('._IMG_0001.JPG'), writers' temporary names.
+  if (name.startsWith('.')) return false;
+  return extensions.includes(extname(name).toLowerCase());
+}
+
+export class FolderWatcher extends EventEmitter<FolderWatcherEvents> {
+  readonly #options: FolderWatcherOptions;
+  #watcher: FSWatcher | null = null;
+
+  constructor(options: FolderWatcherOptions) {
+    super();
+    this.#options = options;
+  }
+
+  /** Starts watching; resolves when chokidar is ready. */
+  async start(): Promise<void> {
+    const { folder, extensions } = this.#options;
+    // chokidar 5 silently ignores glob patterns: filter with a function. Directories must pass
+    // (stats undefined on the first call for a path, or a directory), files only by extension.
+    const ignored = (path: string, stats?: Stats): boolean => {
+      if (path === folder) return false;
+      if (!stats) return basename(path).startsWith('.') && extname(path) !== '';
+      return stats.isFile() && !isAssetName(path, extensions);
+    };
+    const w = watch(folder, {
+      ignored,
+      ignoreInitial: true,
+      persistent: true,
+      depth: this.#options.depth ?? 4,
+      // Our own settle tracker proves completeness; awaitWriteFinish is not applied to files
+      // present at start (#594) and adds a delay we do not need.
+      awaitWriteFinish: false,
+      alwaysStat: false,
+    });
+    this.#watcher = w;
+    w.on('add', (p: string) => this.emit('candidate', p));
+    w.on('change', (p: string) => this.emit('candidate', p));
+    w.on('unlink', (p: string) => this.emit('removed', p));
+    w.on('error', (e: unknown) => this.emit('error', e instanceof Error ? e : new Error(String(e))));
+    await new Promise<void>((resolve) => w.once('ready', () => resolve()));
+  }
+
+  async close(): Promise<void> {
+    const w = this.#watcher;
+    this.#watcher = null;
+    await w?.close();
+  }
+}
