@@ -1,0 +1,125 @@
+// Starting socat and reading what it says: the one place that knows socat's command line and
+// its notices. Each simulated port is one socat process joining our pipe (its stdin/stdout) to a
+// pseudo-terminal whose slave side the agent opens through a symlink.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { lstat, mkdir, readFile, readlink, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { SimError } from '../errors.js';
+
+export type SocatChild = ChildProcessByStdio<Writable, Readable, Readable>;
+
+/** How long socat may take to create its PTY and symlink before we give up. */
+const LINK_TIMEOUT_MS = 10_000;
+const LINK_POLL_MS = 10;
+
+export interface SocatPty {
+  child: SocatChild;
+  /** The PTY slave, e.g. /dev/pts/7. */
+  devicePath: string;
+  /** Resolves when socat starts moving data (with `waitForReader`: when a reader opened the port). */
+  transferStarted: Promise<void>;
+  /** Bytes socat has printed on stderr (its notices) and stdout (what the reader wrote to the port) so far. */
+  outputBytes: () => number;
+}
+
+/** Removes a symlink left by a run that was killed; refuses a path that is in use or not ours. */
+export async function clearStaleLink(path: string): Promise<void> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch {
+    return;
+  }
+  if (!info.isSymbolicLink()) {
+    throw new SimError('BAD_INPUT', `port path ${path} exists and is not a symlink: choose another path or remove it`);
+  }
+  const target = await readlink(path);
+  const isLive = await stat(path).then(
+    () => true,
+    () => false,
+  );
+  if (isLive && target.startsWith('/dev/pts/')) {
+    throw new SimError('PORT_FAILED', `port path ${path} is in use (points at live ${target}): is another hardware-sim running?`);
+  }
+  if (!isLive || target.startsWith('/dev/pts/')) await unlink(path);
+  else throw new SimError('BAD_INPUT', `port path ${path} is a symlink to ${target}, not a PTY: choose another path`);
+}
+
+/**
+ * Starts `socat STDIO pty,raw,echo=0,link=PATH` and waits until the symlink exists. `raw,echo=0`
+ * makes the PTY pass every byte unchanged (no CR/LF mapping, no XON/XOFF, no echo).
+ * `wait-slave` holds data back until a reader opens the slave.
+ */
+export async function startSocatPty(linkPath: string, waitForReader: boolean): Promise<SocatPty> {
+  await mkdir(dirname(linkPath), { recursive: true });
+  await clearStaleLink(linkPath);
+  const ptyAddress = `pty,raw,echo=0,link=${linkPath}${waitForReader ? ',wait-slave' : ''}`;
+  const child = spawn('socat', ['-d', '-d', 'STDIO', ptyAddress], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderrText = '';
+  let outputBytes = 0;
+  let resolveTransfer: () => void = () => undefined;
+  const transferStarted = new Promise<void>((resolve) => (resolveTransfer = resolve));
+  child.stderr.on('data', (chunk: Buffer) => {
+    outputBytes += chunk.length;
+    stderrText += chunk.toString('latin1');
+    if (stderrText.includes('starting data transfer loop')) resolveTransfer();
+    if (stderrText.length > 64_000) stderrText = stderrText.slice(-8_000);
+  });
+  // The agent may write to its port (commands to a receiver): drain and ignore it.
+  child.stdout.on('data', (chunk: Buffer) => (outputBytes += chunk.length));
+  child.stdin.on('error', () => undefined);
+
+  const spawned = new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'ENOENT'
+          ? new SimError('SOCAT_MISSING', 'socat is not installed: run scripts/setup.sh (or apt-get install socat)')
+          : new SimError('PORT_FAILED', `cannot start socat for ${linkPath}: ${err.message}`, { cause: err }),
+      ),
+    );
+  });
+  await spawned;
+
+  const deadline = Date.now() + LINK_TIMEOUT_MS;
+  for (;;) {
+    const devicePath = /PTY is (\/dev\/\S+)/.exec(stderrText)?.[1];
+    const hasLink = await lstat(linkPath).then(
+      () => true,
+      () => false,
+    );
+    if (devicePath && hasLink) return { child, devicePath, transferStarted, outputBytes: () => outputBytes };
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      const said = stderrText.trim().split('\n').pop() ?? '';
+      throw new SimError('PORT_FAILED', `socat could not create the PTY at ${linkPath}${said ? `: ${said}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, LINK_POLL_MS));
+  }
+}
+
+/** Stops socat (it removes its symlink on SIGTERM) and removes the symlink if it is still there. */
+export async function stopSocat(child: SocatChild, linkPath: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  await unlink(linkPath).catch(() => undefined);
+}
+
+/**
+ * Bytes socat has written so far (Linux /proc/PID/io `wchar`), or null where that is not readable.
+ * Includes what it wrote on stdout/stderr: the caller subtracts those.
+ */
+export async function socatWrittenBytes(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  try {
+    const text = await readFile(`/proc/${pid}/io`, 'utf8');
+    const m = /^wchar:\s*(\d+)/m.exec(text);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
