@@ -157,7 +157,7 @@ export function parseCoordinate(
   return hemisphere === pos ? value : -value;
 }
 
-/** A field that must be one of a few letters (or empty when `allowEmpty`). */
+/** A field that must be one of a few letters; empty gives the empty string (null field). */
 export function parseEnum<T extends string>(raw: string, name: string, allowed: readonly T[]): T | '' {
   if (raw === '') return '';
   if (!(allowed as readonly string[]).includes(raw)) {
