@@ -12,7 +12,8 @@ export type PortRole = (typeof PORT_ROLES)[number];
 /** A name that is safe as a file name on the array (serial/<name>.log). */
 const fileSafeName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit')
+  .refine((name) => !name.includes('..'), 'must not contain ".."');
 
 const nonEmptyPath = z.string().min(1, 'must not be empty');
 
@@ -52,6 +53,12 @@ export const DEFAULT_CAMERA_EXTENSIONS = {
   video: ['.mp4', '.mov', '.mts'],
 } as const;
 
+/** Camera defaults that depend on the kind (the camera side's settle and give-up times). */
+export const CAMERA_KIND_DEFAULTS = {
+  image: { settleMs: 1000, incompleteAfterMs: 30_000 },
+  video: { settleMs: 5000, incompleteAfterMs: 120_000 },
+} as const;
+
 export const cameraConfigSchema = z
   .strictObject({
     /** Camera name; its files live under cameras/<device>/ on the array. */
@@ -69,12 +76,18 @@ export const cameraConfigSchema = z
     clockOffsetMs: z.number().min(-86_400_000).max(86_400_000).default(0),
     /** Shutter-to-file latency, ms, subtracted from file-appearance times. Default 0. */
     latencyMs: z.number().min(0).max(600_000).default(0),
-    /** A file is finished when its size has not changed for this long, ms. Default 2000. */
-    settleMs: z.number().int().min(0).max(600_000).default(2000),
+    /** A file is finished when its size has not changed for this long (closing not provable), ms. Default 1000 image / 5000 video. */
+    settleMs: z.number().int().min(0).max(600_000).optional(),
+    /** Size-stable time when the writer has provably closed the file and its ending is valid, ms. Default 100. */
+    closedSettleMs: z.number().int().min(0).max(600_000).default(100),
+    /** Unchanged this long but never provably complete: recorded as incomplete, ms. Default 30000 image / 120000 video. */
+    incompleteAfterMs: z.number().int().min(0).max(86_400_000).optional(),
   })
   .transform((c) => ({
     ...c,
     extensions: (c.extensions ?? [...DEFAULT_CAMERA_EXTENSIONS[c.kind]]).map((e) => e.toLowerCase()),
+    settleMs: c.settleMs ?? CAMERA_KIND_DEFAULTS[c.kind].settleMs,
+    incompleteAfterMs: c.incompleteAfterMs ?? CAMERA_KIND_DEFAULTS[c.kind].incompleteAfterMs,
   }));
 export type CameraConfig = z.infer<typeof cameraConfigSchema>;
 

@@ -1,0 +1,121 @@
+// The agent's life: lock the array, open (or continue) the flight, start every source around one
+// store and pipeline, flush raw logs and the DB on timers, and on stop hand everything to disk.
+import { mkdirSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { arrayPaths, setFlightEnded } from '@flysnap/shared';
+import type { AgentConfig } from '../config/index.js';
+import { openOrCreateFlight, FlightOpenError } from '../flight/index.js';
+import { acquireArrayLock } from '../lock/index.js';
+import type { Logger } from '../log/index.js';
+import { CapturePipeline } from '../pipeline/index.js';
+import { monoNowUs } from '../serial/monoClock.js';
+import { DEFAULT_SOURCE_FACTORIES, type CaptureSource, type SourceContext, type SourceFactory } from '../sources/index.js';
+import { FlightStore } from '../store/index.js';
+import { AGENT_NAME_VERSION } from '../version.js';
+
+export interface RunAgentOptions {
+  config: AgentConfig;
+  log: Logger;
+  /** Aborting stops the agent cleanly (the CLI aborts on SIGTERM/SIGINT). */
+  signal: AbortSignal;
+  /** Source kinds to start. Default DEFAULT_SOURCE_FACTORIES (serial ports, then cameras). */
+  sourceFactories?: readonly SourceFactory[];
+  /** Called once everything is started (tests, readiness). */
+  onReady?: (info: RunningAgent) => void;
+}
+
+export interface RunningAgent {
+  flightId: string;
+  isNewFlight: boolean;
+  sources: string[];
+}
+
+export interface RunSummary extends RunningAgent {
+  samplesWritten: number;
+}
+
+export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
+  const { config, log } = options;
+  const root = config.array;
+  const paths = arrayPaths(root);
+  if (!existsSync(root)) {
+    // Create the array folder itself, never its parents: a missing parent means the array is not mounted.
+    if (!existsSync(dirname(root))) throw new FlightOpenError('ARRAY_MISSING', `array ${root}: its parent folder does not exist (array not mounted?)`);
+    mkdirSync(root);
+  }
+  const lock = acquireArrayLock(paths.lock);
+  const agentLog = log.child({ ns: 'capture:agent' });
+  if (lock.tookOverFrom) {
+    agentLog.warn({ stalePid: lock.tookOverFrom.pid, lock: paths.lock }, 'took over a stale lock: the previous agent died without releasing it');
+  }
+  try {
+    const { flightDb, flight, isNew } = await openOrCreateFlight(root, config.aircraft);
+    const store = new FlightStore(flightDb, { log: log.child({ ns: 'capture:store' }) });
+    const pipeline = new CapturePipeline({
+      store,
+      log: log.child({ ns: 'capture:clock' }),
+      clockFitMs: config.clockFitMs,
+      rolloverReferenceUs: Date.now() * 1000,
+    });
+    const startTUs = Date.now() * 1000;
+    store.recordEvent({
+      tUs: startTUs,
+      monoUs: monoNowUs(),
+      level: isNew ? 'info' : 'warn',
+      source: 'agent',
+      code: isNew ? 'agent-start' : 'agent-restart',
+      message: isNew ? `${AGENT_NAME_VERSION} started flight ${flight.id}` : `${AGENT_NAME_VERSION} continues flight ${flight.id} (restart)`,
+      data: { pid: process.pid, tookOverLockFromPid: lock.tookOverFrom?.pid ?? null },
+    });
+    if (!isNew) setFlightEnded(flightDb, flight.id, null);
+    const ctx: SourceContext = { config, arrayRoot: root, flight, flightDb, store, pipeline, log };
+    const sources: CaptureSource[] = [];
+    for (const factory of options.sourceFactories ?? DEFAULT_SOURCE_FACTORIES) sources.push(...factory(ctx));
+    store.flush();
+
+    const flushRaw = (): void => {
+      for (const s of sources) {
+        try {
+          s.flush?.();
+        } catch (err) {
+          agentLog.error({ source: s.name, err: (err as Error).message }, 'raw log flush failed; retrying');
+        }
+      }
+    };
+    const flushDb = (): void => {
+      pipeline.placePending(false);
+      store.flush();
+    };
+    const rawTimer = setInterval(flushRaw, config.rawFlushMs);
+    const dbTimer = setInterval(flushDb, config.dbFlushMs);
+
+    try {
+      for (const s of sources) await s.start();
+      agentLog.info({ flight: flight.id, isNew, sources: sources.map((s) => s.name), array: root }, isNew ? 'capturing (new flight)' : 'capturing (flight continues)');
+      options.onReady?.({ flightId: flight.id, isNewFlight: isNew, sources: sources.map((s) => s.name) });
+      if (!options.signal.aborted) {
+        await new Promise<void>((resolve) => options.signal.addEventListener('abort', () => resolve(), { once: true }));
+      }
+      agentLog.info('stopping: flushing and closing');
+    } finally {
+      clearInterval(rawTimer);
+      clearInterval(dbTimer);
+      for (const s of [...sources].reverse()) {
+        try {
+          await s.stop();
+        } catch (err) {
+          agentLog.error({ source: s.name, err: (err as Error).message }, 'source did not stop cleanly');
+        }
+      }
+      flushRaw();
+      pipeline.finish();
+      store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: 'info', source: 'agent', code: 'agent-stop', message: 'agent stopped cleanly', data: { pid: process.pid } });
+      store.flush();
+      setFlightEnded(flightDb, flight.id, Date.now() * 1000);
+      flightDb.close();
+    }
+    return { flightId: flight.id, isNewFlight: isNew, sources: sources.map((s) => s.name), samplesWritten: store.samplesWritten };
+  } finally {
+    lock.release();
+  }
+}

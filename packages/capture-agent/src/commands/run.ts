@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { runAgent } from '../agent/index.js';
+import { loadConfig } from '../config/index.js';
+import { createLogger } from '../log/index.js';
+import { reportFailure } from './errors.js';
+
+export interface RunCommandOptions {
+  config: string;
+  logLevel?: string;
+  verbose?: boolean;
+}
+
+/** `run --config FILE`: capture until SIGTERM/SIGINT. */
+export async function runCommand(opts: RunCommandOptions): Promise<void> {
+  try {
+    const config = loadConfig(opts.config);
+    const level = (opts.logLevel ?? config.logLevel) as typeof config.logLevel;
+    const log = createLogger({ level });
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      signals++;
+      if (signals === 1) {
+        log.info({ signal: sig }, 'signal received');
+        controller.abort();
+      } else {
+        process.stderr.write(`capture-agent: second ${sig}, exiting without flushing\n`);
+        process.exit(130);
+      }
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    try {
+      await runAgent({ config, log, signal: controller.signal });
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    }
+  } catch (err) {
+    reportFailure(err, opts.verbose === true);
+  }
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('capture the configured serial ports (and cameras) onto the array until SIGTERM/SIGINT')
+    .requiredOption('-c, --config <file>', 'agent config file (JSON)')
+    .option('--log-level <level>', 'override the config log level (fatal|error|warn|info|debug|trace)')
+    .option('--verbose', 'print stack traces on failure')
+    .action(async (opts: RunCommandOptions) => runCommand(opts));
+}

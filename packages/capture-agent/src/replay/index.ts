@@ -1,0 +1,2 @@
+export * from './readLog.js';
+export * from './replayLogs.js';

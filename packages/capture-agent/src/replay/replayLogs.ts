@@ -1,0 +1,82 @@
+// `replay`: recorded logs straight into the array's flight DB through the capture pipeline, as
+// fast as the machine allows. Nothing is written to serial/ (the logs are already recorded).
+import { existsSync, mkdirSync } from 'node:fs';
+import { arrayPaths, type PortRole } from '@flysnap/shared';
+import { openOrCreateFlight } from '../flight/index.js';
+import { acquireArrayLock } from '../lock/index.js';
+import type { Logger } from '../log/index.js';
+import { CapturePipeline } from '../pipeline/index.js';
+import { FlightStore } from '../store/index.js';
+import { readLogIntoPipeline, type ReadLogResult } from './readLog.js';
+
+export interface ReplayLogSpec {
+  file: string;
+  /** Port name (default: raw log header, or the file name). */
+  port?: string;
+  role?: PortRole;
+}
+
+export interface ReplayOptions {
+  arrayRoot: string;
+  logs: readonly ReplayLogSpec[];
+  /** Aircraft for a new flight. Default 'replay'. */
+  aircraft?: string;
+  log: Logger;
+  /** UTC reference for week-rollover correction; default off (old logs are legitimate). */
+  rolloverReferenceUs?: number | null;
+}
+
+export interface ReplayResult {
+  flightId: string;
+  files: (ReadLogResult & { file: string })[];
+  lines: number;
+  bytes: number;
+  samples: number;
+}
+
+export async function replayLogs(options: ReplayOptions): Promise<ReplayResult> {
+  const root = options.arrayRoot;
+  if (!existsSync(root)) mkdirSync(root, { recursive: true });
+  const lock = acquireArrayLock(arrayPaths(root).lock);
+  try {
+    const { flightDb, flight } = await openOrCreateFlight(root, options.aircraft ?? 'replay');
+    try {
+      const store = new FlightStore(flightDb, { log: options.log.child({ ns: 'capture:store' }) });
+      const pipeline = new CapturePipeline({
+        store,
+        log: options.log.child({ ns: 'capture:clock' }),
+        rolloverReferenceUs: options.rolloverReferenceUs ?? null,
+      });
+      const result: ReplayResult = { flightId: flight.id, files: [], lines: 0, bytes: 0, samples: 0 };
+      for (const spec of options.logs) {
+        const read = readLogIntoPipeline(spec.file, pipeline, {
+          ...(spec.port === undefined ? {} : { portName: spec.port }),
+          ...(spec.role === undefined ? {} : { role: spec.role }),
+          onPort: (info) => {
+            store.ensurePort({ name: info.name, role: info.role, path: info.path, baudRate: info.baudRate, status: 'closed', lastError: null, statusTUs: Date.now() * 1000 });
+            return pipeline.addPort({ name: info.name, role: info.role, latencyMs: 0, checksumPolicy: 'accept-flag' }, null);
+          },
+        });
+        result.files.push({ file: spec.file, ...read });
+        result.lines += read.lines;
+        result.bytes += read.bytes;
+      }
+      pipeline.finish();
+      store.recordEvent({
+        tUs: Date.now() * 1000,
+        level: 'info',
+        source: 'replay',
+        code: 'replay',
+        message: `replayed ${options.logs.length} log(s), ${result.lines} line(s)`,
+        data: { files: result.files.map((f) => ({ file: f.file, format: f.format, lines: f.lines, corruptLines: f.corruptLines, ports: f.ports })) },
+      });
+      store.flush();
+      result.samples = store.samplesWritten;
+      return result;
+    } finally {
+      flightDb.close();
+    }
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,97 @@
+// Serial ports as capture sources: a supervisor (open/reopen, framing) feeding the port's pipeline
+// (raw log, decoder, clock, store), with status changes and gaps recorded in the flight DB.
+import { serialLogPath } from '@flysnap/shared';
+import type { PortConfig } from '../config/index.js';
+import { RawLogWriter } from '../rawlog/index.js';
+import { PortSupervisor, type PortStatusChange } from '../serial/supervisor.js';
+import type { CaptureSource, SourceContext, SourceFactory } from './types.js';
+
+export class SerialSource implements CaptureSource {
+  readonly name: string;
+  readonly #ctx: SourceContext;
+  readonly #port: PortConfig;
+  readonly #rawLog: RawLogWriter;
+  readonly #supervisor: PortSupervisor;
+  /** When the port last stopped delivering (monotonic µs), to report the gap when it is back. */
+  #downSinceMonoUs: number | null = null;
+
+  constructor(ctx: SourceContext, port: PortConfig) {
+    this.name = `serial:${port.name}`;
+    this.#ctx = ctx;
+    this.#port = port;
+    this.#rawLog = new RawLogWriter(serialLogPath(ctx.arrayRoot, port.name), {
+      port: port.name,
+      header: {
+        role: port.role,
+        path: port.path,
+        baud: String(port.baudRate),
+        framing: `${port.dataBits}${port.parity[0]?.toUpperCase() ?? 'N'}${port.stopBits}`,
+        session: new Date().toISOString(),
+        flight: ctx.flight.id,
+      },
+    });
+    ctx.store.ensurePort({
+      name: port.name,
+      role: port.role,
+      path: port.path,
+      baudRate: port.baudRate,
+      status: 'closed',
+      lastError: null,
+      statusTUs: Date.now() * 1000,
+    });
+    const pipe = ctx.pipeline.addPort(
+      { name: port.name, role: port.role, latencyMs: port.latencyMs, checksumPolicy: port.checksumPolicy },
+      this.#rawLog,
+    );
+    const log = ctx.log.child({ ns: `capture:serial:${port.name}` });
+    this.#supervisor = new PortSupervisor(
+      port,
+      {
+        line: (bytes, monoUs, isCut) => pipe.line({ bytes, monoUs, isCut }),
+        status: (change) => this.#onStatus(change),
+      },
+      log,
+    );
+  }
+
+  start(): void {
+    this.#supervisor.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#supervisor.stop();
+    this.#rawLog.close();
+  }
+
+  flush(): void {
+    this.#rawLog.flush();
+  }
+
+  #onStatus(change: PortStatusChange): void {
+    const { store } = this.#ctx;
+    const nowUs = Date.now() * 1000;
+    const name = this.#port.name;
+    store.setPortStatus(name, change.state, nowUs, change.error?.message ?? null);
+    const source = `port:${name}`;
+    const data = { state: change.state, previous: change.previous, code: change.error?.code ?? null, path: this.#port.path };
+    if (change.state === 'open') {
+      if (this.#downSinceMonoUs !== null) {
+        const gapMs = Math.round((change.monoUs - this.#downSinceMonoUs) / 1000);
+        store.recordEvent({ tUs: nowUs, monoUs: change.monoUs, level: 'info', source, code: 'port-reconnected', message: `port ${name} delivering again after a gap of ${gapMs} ms`, data: { ...data, gapMs, downSinceMonoUs: this.#downSinceMonoUs } });
+        this.#downSinceMonoUs = null;
+      } else {
+        store.recordEvent({ tUs: nowUs, monoUs: change.monoUs, level: 'info', source, code: 'port-open', message: `port ${name} open`, data });
+      }
+    } else if (change.state === 'closed') {
+      store.recordEvent({ tUs: nowUs, monoUs: change.monoUs, level: 'info', source, code: 'port-closed', message: `port ${name} closed`, data });
+    } else {
+      // The gap starts at the first state that is not 'open' (for a port missing at start: the start).
+      if (this.#downSinceMonoUs === null) this.#downSinceMonoUs = change.monoUs;
+      const code = change.state === 'missing' ? 'port-missing' : change.state === 'silent' ? 'port-silent' : 'port-lost';
+      store.recordEvent({ tUs: nowUs, monoUs: change.monoUs, level: 'warn', source, code, message: change.error?.message ?? `port ${name} ${change.state}`, data });
+    }
+  }
+}
+
+/** One SerialSource per configured port. */
+export const serialSources: SourceFactory = (ctx) => ctx.config.ports.map((port) => new SerialSource(ctx, port));
