@@ -1,0 +1,55 @@
+// The camera side as a source of the run loop (see ../sources/types.ts): one CameraSource for all
+// configured cameras, on the run's flight DB connection.
+//
+// Where times and poses come from, and why:
+// - Flight clock: the pipeline's live FlightClock (refitted continuously from the GPS port), else
+//   the latest fit stored in the DB (a restart before the first new fit).
+// - Pose: the nav_sample table of the same flight DB, queried around the capture time. The DB is
+//   what the serial side commits, it survives a restart (the catch-up after a crash needs the data
+//   from before it), and the same code serves `replay` reprocessing; an in-memory track fed by the
+//   pipeline would hold only this process's samples and couple the two sides' objects.
+import type { CaptureSource, SourceContext, SourceFactory } from '../sources/types.js';
+import { clockFromFlightDb, type MonoToUtc } from './flight-clock-source.js';
+import type { PoseSource } from './pose-source.js';
+import { navPoseSource } from './nav-pose.js';
+import { CameraSource } from './source.js';
+
+/** Makes the pose source for a flight DB (the nav_sample-backed one in production). */
+export type PoseSourceFactory = (ctx: SourceContext) => PoseSource;
+
+export class CameraCaptureSource implements CaptureSource {
+  readonly name = 'cameras';
+  readonly #source: CameraSource;
+
+  constructor(ctx: SourceContext, pose: PoseSource) {
+    const dbClock = clockFromFlightDb(ctx.flightDb);
+    const clock: MonoToUtc = { toUtc: (monoUs) => ctx.pipeline.utcAt(monoUs) ?? dbClock.toUtc(monoUs) };
+    this.#source = new CameraSource({
+      db: ctx.flightDb,
+      cameras: ctx.config.cameras,
+      clock,
+      pose,
+      logger: ctx.log,
+    });
+  }
+
+  get cameras(): CameraSource {
+    return this.#source;
+  }
+
+  async start(): Promise<void> {
+    await this.#source.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#source.stop();
+  }
+}
+
+/** A SourceFactory for the run loop: no source when the config lists no camera. */
+export function cameraSourcesWith(makePose: PoseSourceFactory): SourceFactory {
+  return (ctx) => (ctx.config.cameras.length === 0 ? [] : [new CameraCaptureSource(ctx, makePose(ctx))]);
+}
+
+/** The run loop's camera sources: poses from the flight DB's navigation samples. */
+export const cameraSources: SourceFactory = cameraSourcesWith((ctx) => navPoseSource(ctx.flightDb));
