@@ -52,10 +52,25 @@ export async function clearStaleLink(path: string): Promise<void> {
  * `wait-slave` holds data back until a reader opens the slave.
  */
 export async function startSocatPty(linkPath: string, waitForReader: boolean): Promise<SocatPty> {
-  await mkdir(dirname(linkPath), { recursive: true });
-  await clearStaleLink(linkPath);
   const ptyAddress = `pty,raw,echo=0,link=${linkPath}${waitForReader ? ',wait-slave' : ''}`;
-  const child = spawn('socat', ['-d', '-d', 'STDIO', ptyAddress], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const started = await startSocat(['STDIO', ptyAddress], [linkPath]);
+  return { ...started, devicePath: started.devicePaths[0] ?? '' };
+}
+
+/** Starts socat on two linked PTYs (a null-modem cable): what one end writes, the other reads. */
+export async function startSocatPair(pathA: string, pathB: string): Promise<{ child: SocatChild; devicePaths: string[] }> {
+  return startSocat([`pty,raw,echo=0,link=${pathA}`, `pty,raw,echo=0,link=${pathB}`], [pathA, pathB]);
+}
+
+async function startSocat(
+  addresses: string[],
+  links: string[],
+): Promise<{ child: SocatChild; devicePaths: string[]; transferStarted: Promise<void>; outputBytes: () => number }> {
+  for (const link of links) {
+    await mkdir(dirname(link), { recursive: true });
+    await clearStaleLink(link);
+  }
+  const child = spawn('socat', ['-d', '-d', ...addresses], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderrText = '';
   let outputBytes = 0;
   let resolveTransfer: () => void = () => undefined;
@@ -66,47 +81,45 @@ export async function startSocatPty(linkPath: string, waitForReader: boolean): P
     if (stderrText.includes('starting data transfer loop')) resolveTransfer();
     if (stderrText.length > 64_000) stderrText = stderrText.slice(-8_000);
   });
-  // The agent may write to its port (commands to a receiver): drain and ignore it.
+  // The agent may write to its port (commands to a receiver): count it and let it go.
   child.stdout.on('data', (chunk: Buffer) => (outputBytes += chunk.length));
   child.stdin.on('error', () => undefined);
 
-  const spawned = new Promise<void>((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'ENOENT'
           ? new SimError('SOCAT_MISSING', 'socat is not installed: run scripts/setup.sh (or apt-get install socat)')
-          : new SimError('PORT_FAILED', `cannot start socat for ${linkPath}: ${err.message}`, { cause: err }),
+          : new SimError('PORT_FAILED', `cannot start socat for ${links.join(', ')}: ${err.message}`, { cause: err }),
       ),
     );
   });
-  await spawned;
 
   const deadline = Date.now() + LINK_TIMEOUT_MS;
   for (;;) {
-    const devicePath = /PTY is (\/dev\/\S+)/.exec(stderrText)?.[1];
-    const hasLink = await lstat(linkPath).then(
-      () => true,
-      () => false,
-    );
-    if (devicePath && hasLink) return { child, devicePath, transferStarted, outputBytes: () => outputBytes };
+    const devicePaths = [...stderrText.matchAll(/PTY is (\/dev\/\S+)/g)].map((m) => m[1] ?? '');
+    const linksExist = await Promise.all(links.map((l) => lstat(l).then(() => true, () => false)));
+    if (devicePaths.length >= links.length && linksExist.every(Boolean)) {
+      return { child, devicePaths, transferStarted, outputBytes: () => outputBytes };
+    }
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       const said = stderrText.trim().split('\n').pop() ?? '';
-      throw new SimError('PORT_FAILED', `socat could not create the PTY at ${linkPath}${said ? `: ${said}` : ''}`);
+      throw new SimError('PORT_FAILED', `socat could not create the PTY at ${links.join(', ')}${said ? `: ${said}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, LINK_POLL_MS));
   }
 }
 
-/** Stops socat (it removes its symlink on SIGTERM) and removes the symlink if it is still there. */
-export async function stopSocat(child: SocatChild, linkPath: string): Promise<void> {
+/** Stops socat (it removes its symlinks on SIGTERM) and removes the symlinks if still there. */
+export async function stopSocat(child: SocatChild, ...linkPaths: string[]): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     await exited;
   }
-  await unlink(linkPath).catch(() => undefined);
+  for (const link of linkPaths) await unlink(link).catch(() => undefined);
 }
 
 /**
