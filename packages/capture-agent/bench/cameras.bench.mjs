@@ -1,0 +1,131 @@
+// Camera-side benchmark (issue 5), run by `pnpm bench` (bench/run-all.mjs). Not a test: prints figures beside a baseline measured in the
+// same run. Files go under /tmp and are deleted afterwards.
+//
+//  1. Full speed: 1,000 files of 5 MB written as fast as possible into 5 folders by a separate
+//     process while the agent's camera side records them. Total time (writer start → last row)
+//     ÷ `openssl dgst -sha256` over the same files (target ≤ 1.3). Also: the same files recorded by
+//     a fresh agent that finds them present at start (pure recording throughput).
+//  2. Paced: 1,000 files of 5 MB at 100 files/s: latency from the writer's close to the row
+//     (recorded_t_us), p50/p99 (target p99 < 300 ms).
+//  Peak RSS of this process (the camera side runs in it; the writer is a child process).
+//
+// Env: BENCH_FILES (1000), BENCH_FILE_MB (5), BENCH_RATE (100), BENCH_DIR (/tmp).
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { openFlightDb, readAssets } from '@flysnap/shared';
+import { CameraSource } from '../dist/cameras/source.js';
+
+const FILES = Number(process.env.BENCH_FILES ?? 1000);
+const FILE_BYTES = Math.round(Number(process.env.BENCH_FILE_MB ?? 5) * 1024 * 1024);
+const RATE = Number(process.env.BENCH_RATE ?? 100);
+const FOLDERS = 5;
+const WRITER = fileURLToPath(new URL('./cameras-writer.mjs', import.meta.url));
+const run = promisify(execFile);
+
+const noClock = { toUtc: () => null };
+const NULL_POSE = { latDeg: null, lonDeg: null, altitudeM: null, pressureAltitudeM: null, headingDeg: null, speedMps: null, trackDeg: null };
+const noNav = { poseAt: () => ({ pose: NULL_POSE, quality: { isAwaitingData: true, missing: { latDeg: 'no-data' } } }) };
+
+function setup(root, name) {
+  const dir = join(root, name);
+  const dirs = Array.from({ length: FOLDERS }, (_, i) => join(dir, 'cameras', `cam${i + 1}`));
+  for (const d of dirs) mkdirSync(d, { recursive: true });
+  return { dir, dirs };
+}
+
+function newAgent(dbPath, dirs) {
+  const db = openFlightDb(dbPath, { create: true });
+  const cameras = dirs.map((folder, i) => ({ device: `cam${i + 1}`, kind: 'image', folder, extensions: ['.jpg'] }));
+  const source = new CameraSource({ db, cameras, clock: noClock, pose: noNav, rescanMs: 5000, catchUpMs: 60_000 });
+  return { db, source };
+}
+
+function writer(count, rate, dirs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRITER, String(count), String(FILE_BYTES), String(rate), ...dirs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`writer exited ${code}`))));
+  });
+}
+
+async function waitForRows(db, n) {
+  const count = db.db.prepare('SELECT count(*) AS n FROM asset');
+  while (count.get().n < n) await new Promise((r) => setTimeout(r, 5));
+}
+
+async function opensslSeconds(paths) {
+  const t0 = process.hrtime.bigint();
+  // One process over all files, as a person would run it; args in batches to stay under ARG_MAX.
+  for (let i = 0; i < paths.length; i += 500) {
+    await run('openssl', ['dgst', '-sha256', ...paths.slice(i, i + 500)], { maxBuffer: 64 * 1024 * 1024 });
+  }
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const mb = FILE_BYTES / 1024 / 1024;
+const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'flysnap-bench-cameras-'));
+try {
+  console.log(`camera bench: ${FILES} files × ${mb} MB into ${FOLDERS} folders (${root})`);
+
+  // 1. Full speed, agent running.
+  {
+    const { dir, dirs } = setup(root, 'fast');
+    const { db, source } = newAgent(join(dir, 'flight.db'), dirs);
+    await source.start();
+    const w = await writer(FILES, 0, dirs);
+    await waitForRows(db, FILES);
+    const lastRowMs = Math.max(...readAssets(db).map((a) => a.recordedTUs / 1000));
+    await source.stop();
+    db.close();
+    const totalS = (lastRowMs - w.startMs) / 1000;
+    const writeS = (w.endMs - w.startMs) / 1000;
+    const paths = Object.keys(w.closes);
+    const opensslS = await opensslSeconds(paths);
+    const gb = (FILES * FILE_BYTES) / 1e9;
+    console.log(`full speed, live: writer ${writeS.toFixed(2)} s; last row ${totalS.toFixed(2)} s after the first write (${(gb / totalS).toFixed(2)} GB/s)`);
+    console.log(`  openssl dgst -sha256 same files: ${opensslS.toFixed(2)} s (${(gb / opensslS).toFixed(2)} GB/s)`);
+    console.log(`  ratio total ÷ openssl: ${(totalS / opensslS).toFixed(2)} (target ≤ 1.3)`);
+
+    // Same files, found at start by a fresh agent: recording throughput alone.
+    const again = newAgent(join(dir, 'flight2.db'), dirs);
+    const t0 = process.hrtime.bigint();
+    await again.source.start();
+    await waitForRows(again.db, FILES);
+    const startS = Number(process.hrtime.bigint() - t0) / 1e9;
+    await again.source.stop();
+    again.db.close();
+    const opensslS2 = await opensslSeconds(paths);
+    console.log(`present at start: ${startS.toFixed(2)} s for all rows; openssl ${opensslS2.toFixed(2)} s; ratio ${(startS / opensslS2).toFixed(2)}`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // 2. Paced: latency from close to row.
+  {
+    const { dir, dirs } = setup(root, 'paced');
+    const { db, source } = newAgent(join(dir, 'flight.db'), dirs);
+    await source.start();
+    const w = await writer(FILES, RATE, dirs);
+    await waitForRows(db, FILES);
+    const rows = readAssets(db);
+    await source.stop();
+    db.close();
+    const lat = rows
+      .map((a) => a.recordedTUs / 1000 - w.closes[join(dir, 'cameras', a.device, a.relPath)])
+      .sort((a, b) => a - b);
+    const achieved = FILES / ((w.endMs - w.startMs) / 1000);
+    console.log(
+      `paced at ${RATE} files/s (achieved ${achieved.toFixed(0)}/s): close → row latency p50 ${pct(lat, 50).toFixed(0)} ms, ` +
+        `p99 ${pct(lat, 99).toFixed(0)} ms, max ${lat[lat.length - 1].toFixed(0)} ms (target p99 < 300 ms)`,
+    );
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`peak RSS (this process, camera side inside): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
