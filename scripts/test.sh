@@ -5,6 +5,8 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 pnpm exec tsc -b || { echo "0 passed, 1 failed"; exit 1; }
+# tsc -b builds src only: type-check the tests too, so a test cannot drift from the API it calls.
+pnpm exec tsc -p tsconfig.test.json || { echo "0 passed, 1 failed"; exit 1; }
 mkdir -p .test-results
 rm -f .test-results/vitest.json
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json "$@"
