@@ -67,6 +67,29 @@ describe('flight plan', () => {
     expect(compared).toBeGreaterThanOrEqual(2 * 60 * 5);
   });
 
+  it('compass and altimeter agree with the true state at the instant each line is sent', () => {
+    for (const compassSentence of ['hdt', 'hdg'] as const) {
+      const p = plan({ compassSentence });
+      const decoder = new NmeaDecoder();
+      for (const a of port(p, 'compass').actions) {
+        if (a.kind !== 'write') continue;
+        const r = decoder.decode(a.text);
+        const truth = p.trajectory.poseAt(p.options.fromS + a.simS);
+        expect(r.status === 'accepted' && r.samples[0]?.kind === 'heading' && r.samples[0].reference).toBe('true');
+        const heading = r.status === 'accepted' && r.samples[0]?.kind === 'heading' ? r.samples[0].headingDeg : NaN;
+        expect(Math.abs(((heading - truth.headingDeg + 540) % 360) - 180)).toBeLessThanOrEqual(0.05 + 1e-6);
+      }
+    }
+    const p = plan();
+    for (const a of port(p, 'altimeter').actions) {
+      if (a.kind !== 'write') continue;
+      const r = new NmeaDecoder().decode(a.text);
+      const truth = p.trajectory.poseAt(p.options.fromS + a.simS).altitudeM + p.constants.pressureAltitudeOffsetM;
+      const alt = r.status === 'accepted' && r.samples[0]?.kind === 'pressure-altitude' ? r.samples[0].altitudeM : NaN;
+      expect(Math.abs(alt - truth)).toBeLessThanOrEqual(0.3048 / 2 + 1e-9);
+    }
+  });
+
   it('bad-checksum, corrupt-chars and truncate lines are recorded and fail to decode', () => {
     const p = plan({}, ['bad-checksum:4', 'corrupt-chars:4', 'truncate:4']);
     const sent = texts(port(p, 'gps'));
