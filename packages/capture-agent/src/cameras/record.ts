@@ -7,6 +7,7 @@ import { CAMERA_EVENT_CODES, cameraEventSource } from './asset-store.js';
 import { parseExifTime, readExifTimeFields, resolveCaptureTime } from './capture-time.js';
 import type { IncompleteReason } from './completeness.js';
 import type { MonoToUtc } from './flight-clock-source.js';
+import type { HashFile } from './hash-pool.js';
 import { EMPTY_POSE, type PoseQuality, type PoseSource } from './pose-source.js';
 import type { KnownFile } from './rescan.js';
 
@@ -40,6 +41,8 @@ export interface RecordContext {
   known: Map<string, KnownFile>;
   /** Wall clock, ms (injectable for tests). */
   nowWallMs?: () => number;
+  /** How files are hashed (a worker pool in the agent). Default: shared sha256File on this thread. */
+  hash?: HashFile;
 }
 
 export type RecordOutcome =
@@ -60,13 +63,15 @@ export async function recordFile(input: RecordInput, ctx: RecordContext): Promis
   const nowWallMs = ctx.nowWallMs ?? Date.now;
   let hashed;
   try {
-    hashed = await sha256File(input.absPath);
+    hashed = await (ctx.hash ?? sha256File)(input.absPath);
     const after = await stat(input.absPath);
     if (after.size !== hashed.sizeBytes || after.size !== input.sizeBytes || after.mtimeMs !== input.mtimeMs) {
       return { kind: 'unstable' };
     }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'vanished' };
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'vanished' };
+    if (code === 'EWORKER') return { kind: 'unstable' }; // hash again
     throw e;
   }
   const { sha256, sizeBytes } = hashed;

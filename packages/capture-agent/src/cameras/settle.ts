@@ -141,15 +141,19 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
           if (f.sizeBytes === -1) {
             f.appearedMonoUs = bornMonoUs(st.birthtimeMs, now) ?? f.appearedMonoUs;
           }
+          const policy = this.#policy(f.device);
           if (st.size !== f.sizeBytes || st.mtimeMs !== f.mtimeMs) {
             f.sizeBytes = st.size;
             f.mtimeMs = st.mtimeMs;
-            f.lastChangeMonoUs = now;
+            // The change happened at its mtime, not when we looked: credit that age, but never more
+            // than the short closed-file settle time, so a clock-skewed mtime (network share)
+            // cannot stand in for the longer waits. Files present at start settle in one poll.
+            const creditMs = Math.min(Math.max(0, Date.now() - st.mtimeMs), policy.closedSettleMs);
+            f.lastChangeMonoUs = now - Math.round(creditMs * 1000);
             f.ending = null;
             f.writer = 'unknown';
-            return;
+            if (creditMs < policy.closedSettleMs) return;
           }
-          const policy = this.#policy(f.device);
           if (f.ending === null) f.ending = await checkFormatEnding(f.path, f.sizeBytes);
           // Only ask /proc when the answer can make the file complete now.
           const stableMs = (now - f.lastChangeMonoUs) / 1000;

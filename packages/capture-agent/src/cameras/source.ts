@@ -20,6 +20,7 @@ import type { PoseSource } from './pose-source.js';
 import { recordFile, type RecordOutcome } from './record.js';
 import { listCameraFolder, reconcile, toRelPath, type KnownFile } from './rescan.js';
 import { SettleTracker, type SettledFile } from './settle.js';
+import { HashPool } from './hash-pool.js';
 import { FolderWatcher } from './watcher.js';
 
 /** One camera as the camera side needs it (the agent config's `cameras[]` entries fit). */
@@ -53,8 +54,10 @@ export interface CameraSourceOptions {
   catchUpMs?: number;
   /** Settle polling period, ms. Default 50. */
   pollMs?: number;
-  /** Files hashed at once. Default 2 (one hashing while the other's next block is read). */
+  /** Files recorded at once. Default 4 (keeps every hash worker busy while others read EXIF or insert). */
   recordConcurrency?: number;
+  /** Hash worker threads. Default 2 (this machine class has 2 cores); 0 hashes on the main thread. */
+  hashWorkers?: number;
   logger?: Logger;
 }
 
@@ -86,7 +89,8 @@ const DEFAULTS = {
   closedSettleMs: 100,
   rescanMs: 10_000,
   catchUpMs: 2000,
-  recordConcurrency: 2,
+  recordConcurrency: 4,
+  hashWorkers: 2,
 } as const;
 
 interface Camera {
@@ -113,6 +117,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
   #catchUpTimer: NodeJS.Timeout | null = null;
   #isRunning = false;
   #rescanning: Promise<void> | null = null;
+  #hashPool: HashPool | null = null;
 
   constructor(options: CameraSourceOptions) {
     super();
@@ -126,6 +131,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
   async start(): Promise<void> {
     if (this.#isRunning) return;
     this.#isRunning = true;
+    this.#hashPool = new HashPool(this.#opts.hashWorkers ?? DEFAULTS.hashWorkers);
     for (const c of this.#opts.cameras) {
       const d = DEFAULTS[c.kind];
       const settings: Required<CameraSettings> = {
@@ -182,6 +188,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     await Promise.all([...this.#cameras.values()].map((c) => c.watcher.close()));
     await this.#rescanning;
     await this.idle();
+    await this.#hashPool?.close();
+    this.#hashPool = null;
   }
 
   /** Resolves when nothing is being recorded or queued (settling files may remain). */
@@ -292,7 +300,13 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
           status: f.decision.state,
           ...(f.decision.state === 'incomplete' ? { incompleteReason: f.decision.reason } : {}),
         },
-        { db: this.#opts.db, clock: this.#opts.clock, pose: this.#opts.pose, known: cam.known },
+        {
+          db: this.#opts.db,
+          clock: this.#opts.clock,
+          pose: this.#opts.pose,
+          known: cam.known,
+          ...(this.#hashPool ? { hash: this.#hashPool.hash } : {}),
+        },
       );
     } finally {
       cam.recording.delete(rel);
