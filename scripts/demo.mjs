@@ -1,5 +1,101 @@
-// The demo flight: filled in as the simulator and the agent land. For now: show the commands.
-import { execFileSync } from 'node:child_process';
-for (const cmd of ['hardware-sim', 'capture-agent', 'ingest-cli']) {
-  process.stdout.write(execFileSync(process.execPath, [new URL(`../${cmd === 'hardware-sim' ? 'hardware-sim' : `packages/${cmd}`}/dist/cli.js`, import.meta.url).pathname, '--help'], { encoding: 'utf8' }));
+// The demo flight, end to end on a desk: hardware-sim flies a short survey window with three
+// image cameras and a video camera on virtual serial ports; capture-agent records it onto a fresh
+// array; then `capture-agent status` shows what the array holds, and the demo checks the assets
+// against the simulator's ground truth (every picture recorded once, right hash, pose error).
+//
+// Usage: node scripts/demo.mjs OUT_DIR   (called by scripts/demo.sh after the set-up)
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const root = resolve(new URL('..', import.meta.url).pathname);
+const simCli = join(root, 'hardware-sim/dist/cli.js');
+const agentCli = join(root, 'packages/capture-agent/dist/cli.js');
+
+/**
+ * Flight seconds of the demo window. Flown in real time: at --speed > 1 GPS time runs faster than
+ * the capture machine's clock, which no real receiver does, so the flight clock would not fit.
+ */
+const DEMO_DURATION_S = 40;
+const DEMO_SPEED = 1;
+/** The survey window starts after take-off and climb, on the flight lines. */
+const DEMO_FROM_S = 240;
+
+const base = resolve(process.argv[2] ?? join(root, 'demo-out'));
+// Never reuse or delete an earlier demo: each run gets its own folder.
+const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+const out = join(base, `flight-${stamp}`);
+mkdirSync(base, { recursive: true });
+
+function say(msg) {
+  process.stdout.write(`[demo] ${msg}\n`);
 }
+
+function waitExit(child, name) {
+  return new Promise((resolveExit, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolveExit();
+      else reject(new Error(`${name} exited with ${signal ?? `code ${code}`}`));
+    });
+  });
+}
+
+say(`simulated flight: ${DEMO_DURATION_S} s of survey at ${DEMO_SPEED}x, 3 cameras + video -> ${out}`);
+const sim = spawn(
+  process.execPath,
+  [
+    simCli, 'flight', '--out', out,
+    '--from', String(DEMO_FROM_S), '--duration', String(DEMO_DURATION_S), '--speed', String(DEMO_SPEED),
+    '--cameras', '3', '--seed', '7', '--gps-hz', '5', '--wait-reader',
+  ],
+  { stdio: ['ignore', 'inherit', 'inherit'] },
+);
+const simDone = waitExit(sim, 'hardware-sim');
+
+const config = join(out, 'agent-config.json');
+for (let i = 0; !existsSync(config); i++) {
+  if (sim.exitCode !== null) throw new Error('hardware-sim ended before writing its agent config');
+  if (i > 600) throw new Error(`no ${config} after 60 s`);
+  await sleep(100);
+}
+
+say('capture-agent run --config agent-config.json');
+const agent = spawn(process.execPath, [agentCli, 'run', '--config', config, '--log-level', 'warn'], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const agentDone = waitExit(agent, 'capture-agent');
+agentDone.catch(() => {}); // awaited below; an early failure must not be an unhandled rejection
+await simDone;
+
+// The last pictures must settle (size stable, file closed) before they are assets.
+const array = join(out, 'array');
+const truth = readFileSync(join(out, 'truth/triggers.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const expected = truth.filter((t) => t.isComplete).length;
+for (let i = 0; i < 100; i++) {
+  const status = JSON.parse(execFileSync(process.execPath, [agentCli, 'status', '--array', array, '--json'], { encoding: 'utf8' }));
+  const recorded = status.assets?.complete ?? 0;
+  if (recorded >= expected + 1) break; // + the video, complete once the simulator closed it
+  await sleep(200);
+}
+agent.kill('SIGTERM');
+await agentDone;
+
+say('capture-agent status --array ' + array);
+process.stdout.write(execFileSync(process.execPath, [agentCli, 'status', '--array', array], { encoding: 'utf8' }));
+
+const check = JSON.parse(
+  execFileSync(process.execPath, [join(root, 'scripts/demo-check.mjs'), out], { encoding: 'utf8' }),
+);
+say(
+  `${check.pictures} pictures taken, ${check.recorded} recorded once each with the right SHA-256, ` +
+    `${check.missing} missing, ${check.duplicated} duplicated; pose vs ground truth: ` +
+    `max ${check.maxPositionErrorM.toFixed(3)} m, ${check.maxHeadingErrorDeg.toFixed(3)} deg, ` +
+    `${check.maxAltitudeErrorM.toFixed(3)} m altitude`,
+);
+if (!check.ok) {
+  say('FAILED: ' + check.problems.join('; '));
+  process.exit(1);
+}
+say(`ok: the flight is on the array in ${array}`);
