@@ -85,6 +85,11 @@ export function loadKnownFiles(db: FlightDbLike, device: string): Map<string, Kn
   return known;
 }
 
+/** Newest sample time per pose kind: each max() uses the (kind, t_us) index, max() over all rows would scan. */
+const NEWEST_NAV_SQL = ['position', 'velocity', 'heading', 'pressure-altitude']
+  .map((k) => `SELECT max(t_us) AS m FROM nav_sample WHERE kind = '${k}'`)
+  .join(' UNION ALL ');
+
 /** An asset whose pose (or capture time) may still be filled in. */
 export interface AssetAwaiting {
   id: number;
@@ -114,7 +119,7 @@ export function assetsAwaiting(db: FlightDbLike, limit = 500): AssetAwaiting[] {
     .prepare(
       `SELECT id, device, rel_path, capture_t_us, appeared_mono_us FROM asset
        WHERE capture_t_us IS NOT NULL AND json_extract(pose_quality, '$.isAwaitingData') = 1
-         AND capture_t_us <= (SELECT max(t_us) FROM nav_sample)
+         AND capture_t_us <= (SELECT max(m) FROM (${NEWEST_NAV_SQL}))
        ORDER BY id LIMIT ?`,
     )
     .all(limit) as Sql[];
