@@ -56,11 +56,35 @@ export function flightCommand(): Command {
   return new Command('flight')
     .summary('fly a synthetic survey flight with known ground truth')
     .description(
-      `Flies a survey pattern drawn from --seed (take-off roll, climb, parallel survey lines joined by
-constant-rate turns, descent, landing roll; --from/--duration choose the window) and streams it as
-the aircraft's instruments would, with the true state known exactly at every instant.
-
-Writes into --out DIR (which must be new or empty):
+      `Flies a survey pattern drawn from --seed (take-off roll, climb, parallel survey lines joined by constant-rate turns, descent, landing roll; --from/--duration choose the window) and streams it as the aircraft's instruments would, with the true state known exactly at every instant.`,
+    )
+    .requiredOption('--out <DIR>', 'output folder')
+    .option('--duration <S>', 'seconds of flight to fly', numberArg('must be a number > 0', (n) => n > 0), d.durationS)
+    .option('--from <S>', 'start the window this many seconds into the flight plan', numberArg('must be a number >= 0', (n) => n >= 0), d.fromS)
+    .option('--speed <N>', 'flight seconds per wall second', numberArg('must be a number > 0', (n) => n > 0), d.speed)
+    .option('--cameras <N>', 'image cameras (cam1 … camN)', numberArg('must be an integer 0-16', (n) => Number.isInteger(n)), d.cameraCount)
+    .option('--seed <N>', 'seed of every random choice', numberArg('must be an integer', (n) => Number.isInteger(n)), d.seed)
+    .option('--gps-hz <N>', `GPS epochs per second (${GPS_RATES_HZ.join(', ')})`, numberArg('must be a number'), d.gpsHz)
+    .option('--compass-hz <N>', 'compass sentences per second (10-20)', numberArg('must be a number'), d.compassHz)
+    .option('--altimeter-hz <N>', 'PGRMZ sentences per second (1-2)', numberArg('must be a number'), d.altimeterHz)
+    .option('--compass <hdt|hdg>', 'compass sentence', d.compassSentence)
+    .option('--camera-interval <S>', 'flight seconds between two pictures of one camera', numberArg('must be a number'), d.cameraIntervalS)
+    .option('--image-bytes <N>', 'approximate size of each picture, bytes', numberArg('must be a number'), d.imageBytes)
+    .option('--camera-clock-offset <DEVICE=MS>', 'camera clock minus GPS time, ms (repeatable)', collect, [])
+    .option('--camera-utc-offset <±HH:MM>', 'time zone the cameras show in EXIF', d.cameraUtcOffset)
+    .option('--no-video', 'no video camera')
+    .option('--fault <NAME[:PARAM][@TARGET]>', 'inject a fault (repeatable, see the list below)', collect, [])
+    .option('--start-delay <S>', 'seconds between writing the config and the first byte', numberArg('must be a number >= 0', (n) => n >= 0), DEFAULT_START_DELAY_S)
+    .option('--start-utc <ISO>', 'UTC of the first instant (default: the wall clock when streaming starts)')
+    .option('--wait-reader', 'also wait until a reader has opened every port before streaming')
+    .option('--linger <MS>', 'ms to keep the ports after the last byte reached the PTY', numberArg('must be a number >= 0', (n) => n >= 0), DEFAULT_FLIGHT_LINGER_MS)
+    .option('--aircraft <NAME>', 'aircraft name in the agent config', 'SIM-1')
+    .option('--json', 'print the report as JSON')
+    // The file list goes after the options: commander re-wraps a description, not help text.
+    .addHelpText(
+      'after',
+      `
+${`Writes into --out DIR (which must be new or empty):
   DIR/${AGENT_CONFIG_NAME}   capture-agent config: array, ports, camera folders (written once the
                           ports exist; streaming starts --start-delay s later)
   DIR/ports/gps            GPS: RMC GGA GSA VTG ZDA at --gps-hz (ddmm.mmmmm, 0.1 kn, 0.1 m)  38400 Bd
@@ -81,38 +105,15 @@ Writes into --out DIR (which must be new or empty):
   DIR/truth/faults.jsonl     one line per injected fault: {fault, target, param, tUs, simS, detail}
                              (line faults: detail.original and detail.sent)
   DIR/truth/report.json      at the end: what each port sent (lines, bytes, droppedBytes), files
-All times are µs since the epoch, UTC. Flight time runs --speed times faster than the wall clock.
+All times are µs since the epoch, UTC. Flight time runs --speed times faster than the wall clock:
+use --speed 1 when an agent records the flight, since at N× the GPS time runs N× faster than the
+capture machine's clock, which no real receiver does (the flight clock cannot fit it).
 
 Faults (--fault NAME[:PARAM][@TARGET], repeatable; reproducible from --seed):
-${faultHelp()}`,
-    )
-    .requiredOption('--out <DIR>', 'output folder')
-    .option('--duration <S>', 'seconds of flight to fly', numberArg('must be a number > 0', (n) => n > 0), d.durationS)
-    .option('--from <S>', 'start the window this many seconds into the flight plan', numberArg('must be a number >= 0', (n) => n >= 0), d.fromS)
-    .option('--speed <N>', 'flight seconds per wall second', numberArg('must be a number > 0', (n) => n > 0), d.speed)
-    .option('--cameras <N>', 'image cameras (cam1 … camN)', numberArg('must be an integer 0-16', (n) => Number.isInteger(n)), d.cameraCount)
-    .option('--seed <N>', 'seed of every random choice', numberArg('must be an integer', (n) => Number.isInteger(n)), d.seed)
-    .option('--gps-hz <N>', `GPS epochs per second (${GPS_RATES_HZ.join(', ')})`, numberArg('must be a number'), d.gpsHz)
-    .option('--compass-hz <N>', 'compass sentences per second (10-20)', numberArg('must be a number'), d.compassHz)
-    .option('--altimeter-hz <N>', 'PGRMZ sentences per second (1-2)', numberArg('must be a number'), d.altimeterHz)
-    .option('--compass <hdt|hdg>', 'compass sentence', d.compassSentence)
-    .option('--camera-interval <S>', 'flight seconds between two pictures of one camera', numberArg('must be a number'), d.cameraIntervalS)
-    .option('--image-bytes <N>', 'approximate size of each picture, bytes', numberArg('must be a number'), d.imageBytes)
-    .option('--camera-clock-offset <DEVICE=MS>', 'camera clock minus GPS time, ms (repeatable)', collect, [])
-    .option('--camera-utc-offset <±HH:MM>', 'time zone the cameras show in EXIF', d.cameraUtcOffset)
-    .option('--no-video', 'no video camera')
-    .option('--fault <NAME[:PARAM][@TARGET]>', 'inject a fault (repeatable, see above)', collect, [])
-    .option('--start-delay <S>', 'seconds between writing the config and the first byte', numberArg('must be a number >= 0', (n) => n >= 0), DEFAULT_START_DELAY_S)
-    .option('--start-utc <ISO>', 'UTC of the first instant (default: the wall clock when streaming starts)')
-    .option('--wait-reader', 'also wait until a reader has opened every port before streaming')
-    .option('--linger <MS>', 'ms to keep the ports after the last byte reached the PTY', numberArg('must be a number >= 0', (n) => n >= 0), DEFAULT_FLIGHT_LINGER_MS)
-    .option('--aircraft <NAME>', 'aircraft name in the agent config', 'SIM-1')
-    .option('--json', 'print the report as JSON')
-    .addHelpText(
-      'after',
-      `
-Example (a 2-minute survey window at 10×, a bad-checksum burst and an unplugged GPS, then record it):
-  hardware-sim flight --out /tmp/flight1 --from 300 --duration 120 --speed 10 --cameras 2 \\
+${faultHelp()}`}
+
+Example (a 2-minute survey window, a bad-checksum burst and an unplugged GPS, recorded by the agent):
+  hardware-sim flight --out /tmp/flight1 --from 300 --duration 120 --cameras 2 \\
       --fault bad-checksum:5 --fault unplug:2@gps &
   sleep 1; capture-agent run --config /tmp/flight1/${AGENT_CONFIG_NAME}`,
     )
