@@ -1,6 +1,8 @@
 // One supervisor per configured serial port: opens it, frames lines, and keeps it open. On a
-// missing device, a failed open, an unplug, a read error or a silent port (watchdog), it closes
-// and retries with a doubling delay until the device is back. Every status change is reported once.
+// missing device, a failed open, an unplug or a read error, it closes and retries with a doubling
+// delay until the device is back. A silent port (no byte for watchdogMs) is reopened once (a hung
+// USB adapter often needs it), then kept open and listening while it stays silent: cycling it
+// would lose whatever arrives while it is closed. Every status change is reported once.
 import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../log/index.js';
@@ -160,6 +162,13 @@ export class PortSupervisor {
       const idleMs = (monoNowUs() - this.#lastByteMonoUs) / 1000;
       if (idleMs >= this.#config.watchdogMs) {
         this.#watchdog = null;
+        if (this.#state === 'silent') {
+          // Already reopened once for this silence: keep listening rather than cycling the port,
+          // since bytes that arrive while it is closed would be lost.
+          this.#lastByteMonoUs = monoNowUs();
+          this.#armWatchdog();
+          return;
+        }
         const { name, path, watchdogMs } = this.#config;
         this.#lost(new PortError('SILENT', name, path, `no data for ${watchdogMs} ms`));
         return;

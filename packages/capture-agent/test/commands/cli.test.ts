@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, startAgent, type AgentProcess } from '../helpers/agent.js';
 import { add, expectedFromLog, fixture, writeConfig } from '../helpers/flight.js';
+import { waitFor } from '../helpers/pty.js';
 
 let dir: string;
 const agents: AgentProcess[] = [];
@@ -76,6 +77,13 @@ describe('capture-agent run: one agent per array', () => {
     expect(second.code).toBe(3);
     expect(second.stderr).toMatch(new RegExp(`locked by a running capture-agent \\(pid ${first.child.pid}`));
     expect(first.child.exitCode).toBeNull();
+    // status reads the live DB while the agent writes it.
+    await waitFor(() => {
+      const st = runCli(['status', '--array', array, '--json']);
+      if (st.code !== 0) return false;
+      const j = JSON.parse(st.stdout) as { agent: { isRunning: boolean; pid: number }; ports: { name: string; status: string }[] };
+      return j.agent.isRunning && j.agent.pid === first.child.pid && j.ports[0]?.status === 'missing';
+    }, 'status shows the running agent and the missing port');
     first.child.kill('SIGTERM');
     expect((await first.exited).code).toBe(0);
   });

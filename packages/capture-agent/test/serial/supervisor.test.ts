@@ -79,4 +79,18 @@ describe('PortSupervisor on a PTY', () => {
     await waitFor(() => sup.state === 'open', 'open again after data');
     expect(lines[0]).toBe('$HCHDT,1.0,T*00\r\n');
   });
+
+  it('keeps a silent port open after one reopen, so a line sent much later arrives at the first try', async () => {
+    const dev = join(dir, 'alt');
+    const pty = await makePty(dev, join(dir, 'alt-host'));
+    ptys.push(pty);
+    const { sup, lines, states } = supervise(dev, { watchdogMs: 150 });
+    await waitFor(() => sup.state === 'silent', 'silent');
+    // Several watchdog periods of silence (waiting, not measuring).
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(states.filter((s) => s.state === 'silent')).toHaveLength(1);
+    pty.write('$PGRMZ,1234,f,3*00\r\n');
+    await waitFor(() => lines.length === 1, 'the one line');
+    await waitFor(() => sup.state === 'open', 'open again');
+  });
 });
