@@ -70,8 +70,15 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
     if (!isNew) setFlightEnded(flightDb, flight.id, null);
     const ctx: SourceContext = { config, arrayRoot: root, flight, flightDb, store, pipeline, log };
     const sources: CaptureSource[] = [];
-    for (const factory of options.sourceFactories ?? DEFAULT_SOURCE_FACTORIES) sources.push(...factory(ctx));
-    store.flush();
+    try {
+      for (const factory of options.sourceFactories ?? DEFAULT_SOURCE_FACTORIES) sources.push(...factory(ctx));
+      store.flush();
+    } catch (err) {
+      // A source that cannot even be set up (e.g. its raw log cannot be created): close what was made.
+      for (const s of sources) await s.stop().catch(() => undefined);
+      flightDb.close();
+      throw err;
+    }
 
     const flushRaw = (): void => {
       for (const s of sources) {
