@@ -10,6 +10,7 @@ import {
   type PortRow,
   type SampleKind,
 } from '@flysnap/shared';
+import { readCameraStatus, type CameraStatus } from '../cameras/asset-store.js';
 import { isOwnerAlive, readLock } from '../lock/index.js';
 
 export interface AgentStatus {
@@ -36,6 +37,8 @@ export interface AgentStatus {
   events: { info: number; warn: number; error: number; lastError: { tUs: number; source: string; code: string; message: string } | null };
   /** Camera assets (filled by the camera side). */
   assets: FlightSummary['assets'];
+  /** Camera side: assets per device, incomplete files, assets without pose and why, changed/missing files. */
+  cameras: CameraStatus;
   disk: { freeBytes: number; totalBytes: number };
 }
 
@@ -46,8 +49,10 @@ export function readAgentStatus(arrayRoot: string): AgentStatus {
   const isRunning = owner !== null && isOwnerAlive(owner);
   const flightDb = openFlightDb(paths.flightDb, { readonly: true });
   let summary: FlightSummary;
+  let cameras: CameraStatus;
   try {
     summary = readFlightSummary(flightDb);
+    cameras = readCameraStatus(flightDb);
   } finally {
     flightDb.close();
   }
@@ -81,6 +86,7 @@ export function readAgentStatus(arrayRoot: string): AgentStatus {
       lastError: lastError ? { tUs: lastError.tUs, source: lastError.source, code: lastError.code, message: lastError.message } : null,
     },
     assets: summary.assets,
+    cameras,
     disk: { freeBytes: Number(fs.bavail) * Number(fs.bsize), totalBytes: Number(fs.blocks) * Number(fs.bsize) },
   };
 }
@@ -119,6 +125,16 @@ export function formatAgentStatus(s: AgentStatus): string {
   const f = s.lastFix;
   lines.push(f ? `last fix ${iso(f.tUs)}  ${f.latDeg.toFixed(6)}, ${f.lonDeg.toFixed(6)}  alt ${f.altitudeM ?? '-'} m  quality ${f.fixQuality}  sats ${f.satellites ?? '-'}` : 'last fix none');
   lines.push(`assets   ${s.assets.total} (${s.assets.complete} complete, ${s.assets.incomplete} incomplete, ${gib(s.assets.totalBytes)})`);
+  for (const [device, d] of Object.entries(s.cameras.devices)) {
+    lines.push(
+      `camera   ${device.padEnd(12)} ${d.assets} assets (${d.incomplete} incomplete)  time exif ${d.byTimeSource.exif} flight-clock ${d.byTimeSource['flight-clock']} none ${d.byTimeSource.none}  without pose ${d.withoutPose}  last ${iso(d.lastCaptureTUs)}`,
+    );
+  }
+  for (const f of s.cameras.incompleteFiles) lines.push(`incomplete ${f.device}/${f.relPath} ${f.sizeBytes} bytes (${f.reason ?? 'unknown'})`);
+  if (Object.keys(s.cameras.withoutPoseByReason).length > 0) lines.push(`no pose  ${counts(s.cameras.withoutPoseByReason)}`);
+  if (s.cameras.changedAfterRecord + s.cameras.missingFromDisk > 0) {
+    lines.push(`files    ${s.cameras.changedAfterRecord} changed after recording, ${s.cameras.missingFromDisk} missing from disk (see events)`);
+  }
   lines.push(`events   info ${s.events.info}  warn ${s.events.warn}  error ${s.events.error}${s.events.lastError ? `  last error: ${s.events.lastError.message}` : ''}`);
   return lines.join('\n');
 }
