@@ -1,4 +1,4 @@
-// Whole-file and streaming decoders for raw serial logs (format in format.ts). Never throw.
+// Whole-file and streaming decoders for raw serial logs (format, v1 and v2, in format.ts). Never throw.
 import { RAW_LOG_MAGIC, decodeRawLogLine, parseRawLogHeader } from './format.js';
 import type { RawLogEntry, RawLogHeader, RawLogRejectReason } from './format.js';
 
@@ -10,8 +10,9 @@ export type RawLogItem =
   | { type: 'rejected'; line: number; offset: number; reason: RawLogRejectReason; detail: string; text: string }
   /**
    * The last line of the file had no '\n' (writer killed mid-line). `entry` is what it decodes
-   * to if it decodes at all — its payload may be incomplete — else null. Earlier lines are
-   * unaffected.
+   * to if it decodes at all — its payload may be incomplete, and whether the piece had an LF is
+   * unknown (its <end> field may be what was lost): replay just its bytes — else null. Earlier
+   * lines are unaffected.
    */
   | { type: 'truncated'; line: number; offset: number; text: string; entry: RawLogEntry | null };
 

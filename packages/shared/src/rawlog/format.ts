@@ -1,14 +1,27 @@
-// Raw serial log format v1: what the capture agent appends for every received line, and what
-// `hardware-sim replay` replays byte-for-byte. Pure encode/decode, no I/O.
+// Raw serial log format v2: what the capture agent appends for every piece of bytes it received,
+// and what `hardware-sim replay` replays byte-for-byte. Pure encode/decode, no I/O.
 //
-//   #flysnap-rawlog v1 port=<name>[ key=value]...\n          header (first line)
-//   <monoUs>\t<utcUs or ->\t<escaped payload>\n              one per received line
+//   #flysnap-rawlog v2 port=<name>[ key=value]...\n          header (first line)
+//   <monoUs>\t<utcUs or ->\t<escaped payload>[\t<end>]\n    one per received piece
 //
-// payload = the bytes of the received line as framed on '\n', WITHOUT that '\n' (a '\r' stays
-// part of it), escaped: '\\' → `\\`, 0x09 → `\t`, 0x0a → `\n`, 0x0d → `\r`, any other byte
-// < 0x20 or ≥ 0x7f → `\xhh` (lower-case hex on encode, either case on decode); printable ASCII
-// as is. A log file is therefore pure printable ASCII plus '\t' and '\n': string length ==
-// byte length, so a writer can track byte offsets (nav_sample.raw_offset) by summing lengths.
+// The entries of a session, in order, ARE the received byte stream: each is one piece as the agent
+// framed it, and the bytes of a piece are its payload followed by '\n' when the piece ended with
+// one (`rawLogEntryBytes`). So concatenating `rawLogEntryBytes` of every entry gives back exactly
+// what the port delivered, binary junk and a line cut short by an unplug included.
+//
+// payload = the bytes of the piece WITHOUT its framing '\n' (a '\r' stays part of it), escaped:
+// '\\' → `\\`, 0x09 → `\t`, 0x0a → `\n`, 0x0d → `\r`, any other byte < 0x20 or ≥ 0x7f → `\xhh`
+// (lower-case hex on encode, either case on decode); printable ASCII as is. A log file is
+// therefore pure printable ASCII plus '\t' and '\n': string length == byte length, so a writer can
+// track byte offsets (nav_sample.raw_offset) by summing lengths.
+//
+// end = how the piece ended; absent in the usual case, a piece framed by '\n' (hasLf). Otherwise
+// the piece did NOT end with '\n', nothing follows the payload on replay, and <end> says why:
+//   cut    cut at the agent's maximum line length (binary junk without LF); the next entry
+//          continues the same line (isCut)
+//   nolf   any other piece without '\n': a partial line pending when the port was lost or the
+//          agent stopped
+// A raw payload never holds a tab (escaped `\t`), so the optional fourth field is unambiguous.
 //
 // monoUs = the capture machine's monotonic clock at receipt (µs, non-negative integer).
 // utcUs  = the flight clock's UTC at receipt (µs since epoch), '-' when not known yet.
@@ -16,30 +29,56 @@
 // A writer that reopens an existing log (agent restart, reboot: the monotonic clock may restart)
 // first writes '\n' if the file does not end in one, then a fresh header line. Decoders report a
 // header line anywhere in the file as a new 'header' item (a session boundary). Other lines
-// beginning with '#' are comments.
+// beginning with '#' are comments. A line cut by a power cut mid-write is reported as it decodes
+// (its payload may be incomplete, and whether the piece had an LF is unknown).
+//
+// Version history (decoders read every version listed in RAW_LOG_READ_VERSIONS; writers write
+// RAW_LOG_VERSION):
+//   v1  no <end> field: every entry reads as hasLf=true. v1 writers stored a piece without LF
+//       (a cut line, a partial line at unplug/stop) like a line, so replaying such a v1 entry
+//       adds an LF that was never received: the ambiguity v2 removes.
+//   v2  the optional <end> field. The decoders accept it whatever the session's header says.
 
-export const RAW_LOG_VERSION = 1 as const;
+/** The version writers write. */
+export const RAW_LOG_VERSION = 2 as const;
+/** The versions decoders read. */
+export const RAW_LOG_READ_VERSIONS = [1, 2] as const;
+export type RawLogVersion = (typeof RAW_LOG_READ_VERSIONS)[number];
 export const RAW_LOG_MAGIC = '#flysnap-rawlog';
 
-/** One received line. */
+/** One received piece (a line, or bytes that never got their '\n'). */
 export interface RawLogEntry {
   /** Monotonic clock of the capture machine at receipt, µs. */
   monoUs: number;
   /** Flight-clock UTC at receipt, µs since epoch; null when the clock was not known yet. */
   utcUs: number | null;
-  /** The received bytes of the line, without the framing '\n' (a trailing '\r' is kept). */
+  /** The received bytes of the piece, without the framing '\n' (a trailing '\r' is kept). */
   bytes: Buffer;
+  /** The piece ended with '\n' (not in `bytes`). Always true in a v1 log. */
+  hasLf: boolean;
+  /** The piece was cut at the maximum line length (then hasLf is false). */
+  isCut: boolean;
+}
+
+/** What encodeRawLogLine takes: hasLf defaults to !isCut, isCut to false. */
+export interface RawLogEntryInput {
+  monoUs: number;
+  utcUs: number | null;
+  /** The piece's bytes WITHOUT its framing '\n'. */
+  bytes: Uint8Array;
+  hasLf?: boolean;
+  isCut?: boolean;
 }
 
 export interface RawLogHeader {
-  version: typeof RAW_LOG_VERSION;
+  version: RawLogVersion;
   port: string;
   /** Further `key=value` pairs, in file order (values unescaped). */
   extra: Record<string, string>;
 }
 
 export type RawLogRejectReason =
-  /** Not `<int>\t<int or ->\t<payload>`: wrong number of fields, empty line. */
+  /** Not `<int>\t<int or ->\t<payload>[\t<end>]`: too few fields, empty line. */
   | 'bad-line'
   /** monoUs is not a non-negative safe integer. */
   | 'bad-mono'
@@ -47,6 +86,8 @@ export type RawLogRejectReason =
   | 'bad-utc'
   /** A '\' not followed by '\', 't', 'n', 'r' or 'xHH', or a raw byte that must be escaped. */
   | 'bad-escape'
+  /** A fourth field that is not a known <end> ('cut', 'nolf'). */
+  | 'bad-end'
   /** Header line without the magic, an unknown version, or a bad port / key=value. */
   | 'bad-header';
 
@@ -154,19 +195,37 @@ export function unescapeRawPayload(
   return { status: 'ok', bytes: Buffer.from(out.subarray(0, n)) };
 }
 
+/** The <end> field of an entry that did not end with '\n'. */
+export const RAW_LOG_END_CUT = 'cut';
+export const RAW_LOG_END_NO_LF = 'nolf';
+
 /**
- * One log line for a received line, INCLUDING its terminating '\n' (append it as is).
- * Throws RawLogError('bad-entry') when monoUs/utcUs are not integers (a caller bug).
+ * One log line for a received piece, INCLUDING its terminating '\n' (append it as is).
+ * Throws RawLogError('bad-entry') when monoUs/utcUs are not integers or the piece is said to be
+ * both cut and ended by '\n' (a caller bug).
  */
-export function encodeRawLogLine(entry: { monoUs: number; utcUs: number | null; bytes: Uint8Array }): string {
+export function encodeRawLogLine(entry: RawLogEntryInput): string {
   if (!Number.isSafeInteger(entry.monoUs) || entry.monoUs < 0) {
     throw new RawLogError('bad-entry', `monoUs ${entry.monoUs} is not a non-negative integer of µs`);
   }
   if (entry.utcUs !== null && !Number.isSafeInteger(entry.utcUs)) {
     throw new RawLogError('bad-entry', `utcUs ${entry.utcUs} is not an integer of µs or null`);
   }
+  const isCut = entry.isCut === true;
+  const hasLf = entry.hasLf ?? !isCut;
+  if (isCut && hasLf) throw new RawLogError('bad-entry', 'a piece cut at the maximum line length cannot end with LF');
   const utc = entry.utcUs === null ? '-' : String(entry.utcUs);
-  return `${entry.monoUs}\t${utc}\t${escapeRawPayload(entry.bytes)}\n`;
+  const end = isCut ? `\t${RAW_LOG_END_CUT}` : hasLf ? '' : `\t${RAW_LOG_END_NO_LF}`;
+  return `${entry.monoUs}\t${utc}\t${escapeRawPayload(entry.bytes)}${end}\n`;
+}
+
+/** The bytes an entry stands for in the received stream: its payload, plus '\n' when it had one. */
+export function rawLogEntryBytes(entry: Pick<RawLogEntry, 'bytes' | 'hasLf'>): Buffer {
+  if (!entry.hasLf) return entry.bytes;
+  const out = Buffer.allocUnsafe(entry.bytes.length + 1);
+  entry.bytes.copy(out, 0);
+  out[entry.bytes.length] = 0x0a;
+  return out;
 }
 
 const INT = /^-?(0|[1-9][0-9]*)$/;
@@ -184,7 +243,7 @@ export function decodeRawLogLine(text: string): RawLogLineResult {
     return {
       status: 'rejected',
       reason: 'bad-line',
-      detail: `expected <monoUs>TAB<utcUs|->TAB<payload>, got ${JSON.stringify(line.slice(0, 80))}`,
+      detail: `expected <monoUs>TAB<utcUs|->TAB<payload>[TAB<end>], got ${JSON.stringify(line.slice(0, 80))}`,
     };
   }
   const monoText = line.slice(0, t1);
@@ -208,9 +267,28 @@ export function decodeRawLogLine(text: string): RawLogLineResult {
       };
     }
   }
-  const payload = unescapeRawPayload(line.slice(t2 + 1));
+  // A raw tab is never part of a payload: one after it starts the <end> field.
+  const t3 = line.indexOf('\t', t2 + 1);
+  let hasLf = true;
+  let isCut = false;
+  if (t3 >= 0) {
+    const end = line.slice(t3 + 1);
+    if (end === RAW_LOG_END_CUT) {
+      hasLf = false;
+      isCut = true;
+    } else if (end === RAW_LOG_END_NO_LF) {
+      hasLf = false;
+    } else {
+      return {
+        status: 'rejected',
+        reason: 'bad-end',
+        detail: `end field ${JSON.stringify(end.slice(0, 40))} is neither '${RAW_LOG_END_CUT}' nor '${RAW_LOG_END_NO_LF}'`,
+      };
+    }
+  }
+  const payload = unescapeRawPayload(t3 >= 0 ? line.slice(t2 + 1, t3) : line.slice(t2 + 1));
   if (payload.status !== 'ok') return payload;
-  return { status: 'entry', entry: { monoUs, utcUs, bytes: payload.bytes } };
+  return { status: 'entry', entry: { monoUs, utcUs, bytes: payload.bytes, hasLf, isCut } };
 }
 
 const KEY = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -221,7 +299,7 @@ function escapeHeaderValue(value: string): string {
 }
 
 /**
- * The header line, INCLUDING its '\n': `#flysnap-rawlog v1 port=<port>[ key=value]...`.
+ * The header line, INCLUDING its '\n': `#flysnap-rawlog v2 port=<port>[ key=value]...`.
  * `extra` values are escaped like payloads (spaces as \x20), so any string survives.
  * Throws RawLogError('bad-header') for an unsafe port name or key (keys: [A-Za-z0-9_.-]{1,64},
  * not 'port').
@@ -255,9 +333,11 @@ export function parseRawLogHeader(line: string): RawLogHeaderResult {
   const text = line.endsWith('\n') ? line.slice(0, -1) : line;
   if (!isRawLog(text)) return reject(`not a raw log header: ${JSON.stringify(text.slice(0, 40))}`);
   const parts = text.split(' ');
-  const version = parts[1];
-  if (version !== `v${RAW_LOG_VERSION}`) {
-    return reject(`raw log version ${JSON.stringify(version)} is not supported (this code knows v${RAW_LOG_VERSION})`);
+  const versionText = parts[1];
+  const version = RAW_LOG_READ_VERSIONS.find((v) => versionText === `v${v}`);
+  if (version === undefined) {
+    const known = RAW_LOG_READ_VERSIONS.map((v) => `v${v}`).join(', ');
+    return reject(`raw log version ${JSON.stringify(versionText)} is not supported (this code reads ${known})`);
   }
   let port: string | null = null;
   const extra: Record<string, string> = {};
@@ -281,5 +361,5 @@ export function parseRawLogHeader(line: string): RawLogHeaderResult {
     }
   }
   if (port === null) return reject('header has no port=');
-  return { status: 'header', header: { version: RAW_LOG_VERSION, port, extra } };
+  return { status: 'header', header: { version, port, extra } };
 }

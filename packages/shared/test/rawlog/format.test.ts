@@ -6,6 +6,7 @@ import {
   decodeRawLogLine,
   encodeRawLogLine,
   isRawLog,
+  rawLogEntryBytes,
   parseRawLogHeader,
   rawLogHeader,
 } from '../../src/rawlog/index.js';
@@ -26,7 +27,7 @@ describe('raw log line encode/decode', () => {
     }
     const line = encodeRawLogLine({ monoUs: 1, utcUs: 1717200000123456, bytes: ALL_BYTES });
     const r = decodeRawLogLine(line);
-    expect(r).toEqual({ status: 'entry', entry: { monoUs: 1, utcUs: 1717200000123456, bytes: ALL_BYTES } });
+    expect(r).toEqual({ status: 'entry', entry: { monoUs: 1, utcUs: 1717200000123456, bytes: ALL_BYTES, hasLf: true, isCut: false } });
   });
 
   it('uses the documented escapes and keeps a CR', () => {
@@ -46,13 +47,39 @@ describe('raw log line encode/decode', () => {
   it('round-trips binary junk and the empty line', () => {
     for (let i = 0; i < 200; i++) {
       const bytes = Buffer.from(Array.from({ length: i * 3 }, (_, k) => (k * 7919 + i * 31) & 0xff));
-      const entry = { monoUs: i * 1000, utcUs: i % 2 ? null : 1700000000000000 + i, bytes };
+      const entry = { monoUs: i * 1000, utcUs: i % 2 ? null : 1700000000000000 + i, bytes, hasLf: true, isCut: false };
       expect(decodeRawLogLine(encodeRawLogLine(entry))).toEqual({ status: 'entry', entry });
     }
     expect(decodeRawLogLine('5\t-\t')).toEqual({
       status: 'entry',
-      entry: { monoUs: 5, utcUs: null, bytes: Buffer.alloc(0) },
+      entry: { monoUs: 5, utcUs: null, bytes: Buffer.alloc(0), hasLf: true, isCut: false },
     });
+  });
+
+  it('round-trips pieces with and without their LF: ended by LF, cut at the maximum length, partial', () => {
+    const bytes = Buffer.from([0x24, 0x00, 0xff, 0x5c, 0x09, 0x0d]);
+    const kinds = [
+      { hasLf: true, isCut: false, end: '' },
+      { hasLf: false, isCut: true, end: '\tcut' },
+      { hasLf: false, isCut: false, end: '\tnolf' },
+    ];
+    for (const { hasLf, isCut, end } of kinds) {
+      for (const b of [bytes, Buffer.alloc(0), ALL_BYTES]) {
+        const entry = { monoUs: 7, utcUs: 1717200000000001, bytes: b, hasLf, isCut };
+        const line = encodeRawLogLine(entry);
+        // Printable ASCII + the fields' tabs + the final '\n'; the <end> field is the last one.
+        expect(/^[\x20-\x7e]*\t[\x20-\x7e]*\t[\x20-\x7e]*(\t(cut|nolf))?\n$/.test(line)).toBe(true);
+        expect(line.endsWith(`${end}\n`)).toBe(true);
+        expect(line.split('\t')).toHaveLength(end === '' ? 3 : 4);
+        expect(decodeRawLogLine(line)).toEqual({ status: 'entry', entry });
+        expect(rawLogEntryBytes(entry).equals(hasLf ? Buffer.concat([b, Buffer.from('\n')]) : b)).toBe(true);
+      }
+    }
+    expect(encodeRawLogLine({ monoUs: 1, utcUs: null, bytes: Buffer.from('ab'), hasLf: false })).toBe('1\t-\tab\tnolf\n');
+    // isCut alone implies no LF; hasLf alone (or neither) is the usual line.
+    expect(encodeRawLogLine({ monoUs: 1, utcUs: null, bytes: Buffer.from('ab'), isCut: true })).toBe('1\t-\tab\tcut\n');
+    expect(encodeRawLogLine({ monoUs: 1, utcUs: null, bytes: Buffer.from('ab'), hasLf: true })).toBe('1\t-\tab\n');
+    expect(encodeRawLogLine({ monoUs: 1, utcUs: null, bytes: Buffer.from('ab') })).toBe('1\t-\tab\n');
   });
 
   it('reports bad lines with a reason, never throws', () => {
@@ -70,7 +97,11 @@ describe('raw log line encode/decode', () => {
       ['1\t-\tab\\', 'bad-escape'],
       ['1\t-\t\\x4', 'bad-escape'],
       ['1\t-\t\\xg0', 'bad-escape'],
-      ['1\t-\ta\tb', 'bad-escape'],
+      ['1\t-\ta\tb', 'bad-end'],
+      ['1\t-\ta\t', 'bad-end'],
+      ['1\t-\ta\tcut\tnolf', 'bad-end'],
+      ['1\t-\ta\tCUT', 'bad-end'],
+      ['1\t-\ta\\\tcut', 'bad-escape'],
       ['1\t-\t\u00e9', 'bad-escape'],
     ];
     for (const [text, reason] of cases) {
@@ -84,22 +115,28 @@ describe('raw log line encode/decode', () => {
     expect(() => encodeRawLogLine({ monoUs: 1.5, utcUs: null, bytes: Buffer.alloc(0) })).toThrow(RawLogError);
     expect(() => encodeRawLogLine({ monoUs: -1, utcUs: null, bytes: Buffer.alloc(0) })).toThrow(RawLogError);
     expect(() => encodeRawLogLine({ monoUs: 1, utcUs: NaN, bytes: Buffer.alloc(0) })).toThrow(RawLogError);
+    expect(() => encodeRawLogLine({ monoUs: 1, utcUs: null, bytes: Buffer.alloc(0), hasLf: true, isCut: true })).toThrow(RawLogError);
   });
 });
 
 describe('raw log header', () => {
   it('writes and parses the header with extra key=value pairs', () => {
     const h = rawLogHeader('gps', { path: '/dev/tty USB0', baud: '4800', note: 'a=b\\c\té' });
-    expect(h).toBe('#flysnap-rawlog v1 port=gps path=/dev/tty\\x20USB0 baud=4800 note=a=b\\\\c\\t\\xc3\\xa9\n');
+    expect(h).toBe('#flysnap-rawlog v2 port=gps path=/dev/tty\\x20USB0 baud=4800 note=a=b\\\\c\\t\\xc3\\xa9\n');
     expect(isRawLog(h)).toBe(true);
     expect(isRawLog(Buffer.from(h))).toBe(true);
     expect(parseRawLogHeader(h)).toEqual({
       status: 'header',
-      header: { version: 1, port: 'gps', extra: { path: '/dev/tty USB0', baud: '4800', note: 'a=b\\c\té' } },
+      header: { version: 2, port: 'gps', extra: { path: '/dev/tty USB0', baud: '4800', note: 'a=b\\c\té' } },
     });
+    // v1 headers (logs written before the <end> field) are still read, with their version.
     expect(parseRawLogHeader('#flysnap-rawlog v1 port=compass')).toEqual({
       status: 'header',
       header: { version: 1, port: 'compass', extra: {} },
+    });
+    expect(parseRawLogHeader('#flysnap-rawlog v2 port=compass')).toEqual({
+      status: 'header',
+      header: { version: 2, port: 'compass', extra: {} },
     });
   });
 
@@ -107,7 +144,8 @@ describe('raw log header', () => {
     expect(isRawLog('$GPGGA,123519,4807.038,N*47')).toBe(false);
     expect(isRawLog('')).toBe(false);
     for (const bad of [
-      '#flysnap-rawlog v2 port=gps',
+      '#flysnap-rawlog v3 port=gps',
+      '#flysnap-rawlog v0 port=gps',
       '#flysnap-rawlog v1',
       '#flysnap-rawlog v1 port=../x',
       '#flysnap-rawlog v1 port=a port=b',
@@ -123,9 +161,9 @@ describe('raw log header', () => {
 
 describe('whole-file and streaming decoding', () => {
   const entries = [
-    { monoUs: 10, utcUs: null, bytes: Buffer.from('$GPRMC,a*00\r') },
-    { monoUs: 20, utcUs: 1717200000000000, bytes: Buffer.from([0, 1, 2, 0xfe, 0x0d]) },
-    { monoUs: 30, utcUs: 1717200000010000, bytes: Buffer.from('$HCHDT,90.0,T*2C\r') },
+    { monoUs: 10, utcUs: null, bytes: Buffer.from('$GPRMC,a*00\r'), hasLf: true, isCut: false },
+    { monoUs: 20, utcUs: 1717200000000000, bytes: Buffer.from([0, 1, 2, 0xfe, 0x0d]), hasLf: true, isCut: false },
+    { monoUs: 30, utcUs: 1717200000010000, bytes: Buffer.from('$HCHDT,90.0,T*2C\r'), hasLf: true, isCut: false },
   ];
   const header = rawLogHeader('gps');
   const body = entries.map(encodeRawLogLine).join('');
@@ -133,7 +171,7 @@ describe('whole-file and streaming decoding', () => {
 
   it('decodes a file with byte offsets of each line', () => {
     const r = decodeRawLog(Buffer.from(file, 'latin1'));
-    expect(r.header).toEqual({ version: 1, port: 'gps', extra: {} });
+    expect(r.header).toEqual({ version: 2, port: 'gps', extra: {} });
     expect(r.entries).toEqual(entries);
     expect(r.rejected).toEqual([]);
     expect(r.truncated).toBeNull();
@@ -196,6 +234,41 @@ describe('whole-file and streaming decoding', () => {
     const plain = new RawLogDecoder();
     plain.push('$GPGGA,1*00\r\n');
     expect(plain.isRawLog).toBe(false);
+  });
+
+  it('gives back the received stream byte for byte: pieces with LF, a cut binary run, a partial line at the end', () => {
+    // What a port delivered: a line, 10 bytes of junk without LF cut at 4, a line, a partial line.
+    const stream = Buffer.concat([
+      Buffer.from('$GPZDA,1*00\r\n'),
+      Buffer.from([0xff, 0x00, 0x0d, 0x5c, 0x09, 0x80, 0x81, 0x82, 0x83, 0x84]),
+      Buffer.from('\n$HCHDT,1.0,T*00\r\n$GPGG'),
+    ]);
+    const pieces = [
+      { bytes: Buffer.from('$GPZDA,1*00\r'), hasLf: true, isCut: false },
+      { bytes: Buffer.from([0xff, 0x00, 0x0d, 0x5c]), hasLf: false, isCut: true },
+      { bytes: Buffer.from([0x09, 0x80, 0x81, 0x82]), hasLf: false, isCut: true },
+      { bytes: Buffer.from([0x83, 0x84]), hasLf: true, isCut: false },
+      { bytes: Buffer.from('$HCHDT,1.0,T*00\r'), hasLf: true, isCut: false },
+      { bytes: Buffer.from('$GPGG'), hasLf: false, isCut: false },
+    ].map((p, i) => ({ monoUs: 100 + i, utcUs: null, ...p }));
+    const text = rawLogHeader('gps') + pieces.map(encodeRawLogLine).join('');
+    const r = decodeRawLog(text);
+    expect(r.rejected).toEqual([]);
+    expect(r.truncated).toBeNull();
+    expect(r.entries).toEqual(pieces);
+    expect(Buffer.concat(r.entries.map(rawLogEntryBytes)).equals(stream)).toBe(true);
+  });
+
+  it('reads a v1 log: every entry ended with LF', () => {
+    const v1 = '#flysnap-rawlog v1 port=gps\n10\t-\t$GPRMC,a*00\\r\n20\t5\t\\xff\n';
+    const r = decodeRawLog(v1);
+    expect(r.header).toEqual({ version: 1, port: 'gps', extra: {} });
+    expect(r.rejected).toEqual([]);
+    expect(r.entries).toEqual([
+      { monoUs: 10, utcUs: null, bytes: Buffer.from('$GPRMC,a*00\r'), hasLf: true, isCut: false },
+      { monoUs: 20, utcUs: 5, bytes: Buffer.from([0xff]), hasLf: true, isCut: false },
+    ]);
+    expect(Buffer.concat(r.entries.map(rawLogEntryBytes)).toString('latin1')).toBe('$GPRMC,a*00\r\n\xff\n');
   });
 
   it('decodes an empty file to nothing', () => {
