@@ -40,7 +40,9 @@ to /dev/pts/N that the agent opens like a real port). Several logs play interlea
 
 Logs: raw device logs (bytes exactly as the device sent them: CR LF or LF, binary junk and all,
 are written byte for byte), or the capture agent's raw serial logs (first line
-"#flysnap-rawlog v1 …"): each entry's payload is written followed by LF, paced by its receive time.
+"#flysnap-rawlog v2 …", v1 read too): each entry's payload is written followed by LF unless the
+entry says the piece had none (a line cut at the agent's maximum length, a partial line at unplug
+or stop), so the port gets exactly the bytes the agent received, paced by its receive time.
 
 Pacing (default: log times at 1×): by the NMEA times in the log (RMC, GGA, GNS, ZDA, GLL, GBS, GST,
 GRS; untimed lines go with the timed line before them; a gap over ${MAX_GAP_US / 1e6} s is shortened to that, a

@@ -1,7 +1,7 @@
 // Reading a log to replay: a raw device log (bytes exactly as the device sent them) or the
 // agent's own raw serial log (one received line per entry, with its receive time).
 import { readFile } from 'node:fs/promises';
-import { decodeRawLog, isRawLog } from '@flysnap/shared';
+import { decodeRawLog, isRawLog, rawLogEntryBytes } from '@flysnap/shared';
 import { SimError } from '../errors.js';
 import { nmeaTimeOfDayUs } from './nmea-time.js';
 import type { LineClock } from './schedule.js';
@@ -43,8 +43,11 @@ export function parseLog(file: string, data: Buffer): LoadedLog {
   const firstNl = data.indexOf(0x0a);
   if (isRawLog(data.subarray(0, firstNl < 0 ? data.length : firstNl))) {
     const decoded = decodeRawLog(data);
-    const lines: LogLine[] = decoded.entries.map((e) => ({ bytes: Buffer.concat([e.bytes, Buffer.from('\n')]), timeUs: e.monoUs }));
-    // A line cut by a crash of the writer still carries what the device sent up to there.
+    // Each entry is one received piece: its payload, plus the LF only when it had one (a line cut
+    // at the agent's maximum length or a partial line at unplug/stop had none; v1 logs cannot tell).
+    const lines: LogLine[] = decoded.entries.map((e) => ({ bytes: rawLogEntryBytes(e), timeUs: e.monoUs }));
+    // A line cut by a crash of the writer still carries what the device sent up to there (its
+    // end is unknown: no LF is added).
     const cut = decoded.truncated?.entry;
     if (cut) lines.push({ bytes: Buffer.from(cut.bytes), timeUs: cut.monoUs });
     return { file, format: 'flysnap-rawlog', clock: 'monotonic', lines, sizeBytes: sum(lines) };

@@ -269,7 +269,9 @@ export class PortPipeline {
     const isCut = received.isCut === true;
     this.#lines++;
     const len = bytes.length;
-    const payload = !isCut && len > 0 && bytes[len - 1] === 0x0a ? bytes.subarray(0, len - 1) : bytes;
+    // The raw log records whether the piece ended with LF: a cut or a partial line at unplug/stop did not.
+    const hasLf = !isCut && len > 0 && bytes[len - 1] === 0x0a;
+    const payload = hasLf ? bytes.subarray(0, len - 1) : bytes;
     const name = this.name;
     const store = this.#store;
     store.addTraffic(name, len, 1);
@@ -277,7 +279,7 @@ export class PortPipeline {
     if (isCut || this.#isAfterCut) {
       this.#isAfterCut = isCut;
       const monoUs = received.monoUs ?? this.#owner.lastSentenceTUs ?? 0;
-      this.#rawLog?.append(Math.max(0, monoUs), this.#owner.utcAt(monoUs), payload);
+      this.#rawLog?.append(Math.max(0, monoUs), this.#owner.utcAt(monoUs), payload, hasLf, isCut);
       store.count(name, null, 'rejected', 'overlong');
       return;
     }
@@ -285,7 +287,7 @@ export class PortPipeline {
     const result = this.#decoder.decode(payload);
     const isPseudo = received.monoUs === null;
     const monoUs = isPseudo ? this.#pseudoMono(result) : (received.monoUs as number);
-    const rawOffset = this.#rawLog ? this.#rawLog.append(Math.max(0, monoUs), this.#owner.utcAt(monoUs), payload) : (received.rawOffset ?? null);
+    const rawOffset = this.#rawLog ? this.#rawLog.append(Math.max(0, monoUs), this.#owner.utcAt(monoUs), payload, hasLf, false) : (received.rawOffset ?? null);
 
     if (result.status === 'rejected') {
       store.count(name, result.sentence, 'rejected', result.reason);

@@ -1,4 +1,4 @@
-// Append-only raw serial log for one port (format: @flysnap/shared rawlog v1). Lines are encoded
+// Append-only raw serial log for one port (format: @flysnap/shared rawlog v2). Lines are encoded
 // at once and kept in memory; flush() writes them and fsyncs. The agent flushes on a timer of at
 // most a second, so a kill -9 or power cut loses at most that second; a write that the kernel
 // took survives kill -9 even before fsync (page cache), fsync is for the power cut.
@@ -51,12 +51,13 @@ export class RawLogWriter {
   }
 
   /**
-   * Appends one received line (its bytes without the framing '\n'). Returns the line's byte
-   * offset in the file (nav_sample.raw_offset).
+   * Appends one received piece: its bytes without the framing '\n', and whether it had that '\n'
+   * (`hasLf`, the usual line) or not: cut at maxLineBytes (`isCut`), or a partial line flushed at
+   * unplug/stop. Returns the entry's byte offset in the file (nav_sample.raw_offset).
    */
-  append(monoUs: number, utcUs: number | null, bytes: Uint8Array): number {
+  append(monoUs: number, utcUs: number | null, bytes: Uint8Array, hasLf = true, isCut = false): number {
     const at = this.#offset;
-    this.#push(encodeRawLogLine({ monoUs, utcUs, bytes }));
+    this.#push(encodeRawLogLine({ monoUs, utcUs, bytes, hasLf, isCut }));
     if (this.#bufferedBytes >= this.#maxBufferedBytes) this.#write();
     return at;
   }

@@ -1,6 +1,7 @@
 // Feeds a recorded log into the capture pipeline, as fast as it can be read. Two formats:
-// - the agent's own raw log (shared rawlog v1): every entry keeps its monotonic and UTC receive
-//   times and its byte offset; the port name (and role) come from the header;
+// - the agent's own raw log (shared rawlog v2, v1 read too): every entry keeps its monotonic and
+//   UTC receive times and its byte offset, and a piece cut at maxLineBytes is fed as cut, as it
+//   was live; the port name (and role) come from the header;
 // - a plain device log (bytes as the instrument sent them): framed like a live port, receive
 //   times derived from the sentence times (see PortPipeline).
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -80,8 +81,10 @@ export function readLogIntoPipeline(file: string, pipeline: CapturePipeline, opt
               continue;
             }
             result.lines++;
-            result.bytes += entry.bytes.length + 1;
-            port.line({ bytes: entry.bytes, monoUs: entry.monoUs, recordedUtcUs: entry.utcUs, rawOffset: item.offset });
+            // The bytes received: the LF only where the piece had one (not after a cut or partial
+            // line, nor on a last line cut by a crash of the writer, whose end is unknown).
+            result.bytes += entry.bytes.length + (item.type === 'entry' && entry.hasLf ? 1 : 0);
+            port.line({ bytes: entry.bytes, monoUs: entry.monoUs, isCut: entry.isCut, recordedUtcUs: entry.utcUs, rawOffset: item.offset });
           } else if (item.type === 'rejected' || item.type === 'truncated') {
             result.corruptLines++;
           }

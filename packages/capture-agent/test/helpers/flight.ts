@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NmeaDecoder, decodeRawLog, openFlightDb, readEvents, readFlightSummary, type EventRow, type FlightSummary } from '@flysnap/shared';
+import { NmeaDecoder, decodeRawLog, openFlightDb, rawLogEntryBytes, readEvents, readFlightSummary, type EventRow, type FlightSummary } from '@flysnap/shared';
 
 export function fixture(name: string): Buffer {
   return readFileSync(fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url)));
@@ -70,11 +70,11 @@ export function addressTypeCounts(bytes: Buffer): Record<string, number> {
   return counts;
 }
 
-/** The bytes a raw log says were received (entries re-joined with their framing LF). */
+/** The bytes a raw log says were received (entries re-joined with their framing LF, where they had one). */
 export function rawLogBytes(file: string): { bytes: Buffer; headers: number; entries: number } {
   const decoded = decodeRawLog(readFileSync(file));
   const parts: Buffer[] = [];
-  for (const e of decoded.entries) parts.push(e.bytes, Buffer.from('\n'));
+  for (const e of decoded.entries) parts.push(rawLogEntryBytes(e));
   const headers = decoded.items.filter((i) => i.type === 'header').length;
   return { bytes: Buffer.concat(parts), headers, entries: decoded.entries.length };
 }
