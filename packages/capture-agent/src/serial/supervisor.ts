@@ -70,6 +70,11 @@ export class PortSupervisor {
     return this.#splitter.cutCount;
   }
 
+  /** Bytes received and held waiting for their LF (emitted, without LF, at unplug or stop). */
+  get pendingBytes(): number {
+    return this.#splitter.pendingBytes;
+  }
+
   start(): void {
     this.#isStopped = false;
     this.#open();

@@ -54,6 +54,11 @@ export class SerialSource implements CaptureSource {
     );
   }
 
+  /** Bytes received and not yet framed (a line still waiting for its LF). */
+  get pendingBytes(): number {
+    return this.#supervisor.pendingBytes;
+  }
+
   start(): void {
     this.#supervisor.start();
   }
