@@ -55,19 +55,42 @@ describe('runReplay', () => {
     expect(report.ports.map((p) => p.bytes)).toEqual([big.length, small.length]);
   });
 
-  it('replays the agent raw serial log format: payload bytes + LF, in order', async () => {
+  it('replays the agent raw serial log format byte for byte: payload + LF only where the piece had one, in order', async () => {
     const dir = await tempDir();
-    const payloads = [Buffer.from('$GPZDA,183531.00,23,12,2007,00,00*6C\r'), Buffer.from([0x00, 0xff, 0x24, 0x0d, 0x09, 0x5c]), Buffer.from('$HCHDT,12.3,T*hh')];
-    const log = [rawLogHeader('gps'), ...payloads.map((bytes, i) => encodeRawLogLine({ monoUs: 1_000_000 + i * 100_000, utcUs: null, bytes }))].join('\n') + '\n';
+    const pieces = [
+      { bytes: Buffer.from('$GPZDA,183531.00,23,12,2007,00,00*6C\r'), hasLf: true, isCut: false },
+      { bytes: Buffer.from([0x00, 0xff, 0x24, 0x0d, 0x09, 0x5c]), hasLf: true, isCut: false },
+      // Binary junk cut at the agent's maximum line length, then its rest ended by a LF.
+      { bytes: Buffer.from([0x80, 0x0d, 0x00, 0x5c]), hasLf: false, isCut: true },
+      { bytes: Buffer.from([0xfe, 0x09]), hasLf: true, isCut: false },
+      { bytes: Buffer.from('$HCHDT,12.3,T*hh'), hasLf: true, isCut: false },
+      // A partial line flushed when the agent stopped: no LF was ever received.
+      { bytes: Buffer.from('$GPGGA,12\r'), hasLf: false, isCut: false },
+    ];
+    const log = rawLogHeader('gps') + pieces.map((p, i) => encodeRawLogLine({ monoUs: 1_000_000 + i * 100_000, utcUs: null, ...p })).join('');
     const logPath = join(dir, 'gps.log');
     await writeFile(logPath, log);
     const path = join(dir, 'gps');
     const replay = runReplay({ ports: [{ path, log: logPath }], pacing: { mode: 'log-time', speed: 1 }, waitForReader: true, lingerMs: 300 });
     const reader = await readerOn(path);
     const report = await replay;
-    const expected = Buffer.concat(payloads.flatMap((p) => [p, Buffer.from('\n')]));
+    const expected = Buffer.concat(pieces.flatMap((p) => (p.hasLf ? [p.bytes, Buffer.from('\n')] : [p.bytes])));
     await reader.waitFor(expected.length);
     expect(reader.bytes.equals(expected)).toBe(true);
-    expect(report.ports[0]).toMatchObject({ format: 'flysnap-rawlog', lines: 3, bytes: expected.length });
+    expect(report.ports[0]).toMatchObject({ format: 'flysnap-rawlog', lines: pieces.length, bytes: expected.length, logBytes: expected.length });
+  });
+
+  it('replays a v1 agent raw log as before: every entry followed by LF', async () => {
+    const dir = await tempDir();
+    const logPath = join(dir, 'old.log');
+    await writeFile(logPath, '#flysnap-rawlog v1 port=gps\n1000000\t-\t$GPZDA,1*00\\r\n1100000\t-\t\\xff\\x00\n');
+    const path = join(dir, 'gps');
+    const replay = runReplay({ ports: [{ path, log: logPath }], pacing: { mode: 'fast' }, waitForReader: true, lingerMs: 300 });
+    const reader = await readerOn(path);
+    const report = await replay;
+    const expected = Buffer.from('$GPZDA,1*00\r\n\xff\x00\n', 'latin1');
+    await reader.waitFor(expected.length);
+    expect(reader.bytes.equals(expected)).toBe(true);
+    expect(report.ports[0]).toMatchObject({ format: 'flysnap-rawlog', lines: 2, bytes: expected.length });
   });
 });
