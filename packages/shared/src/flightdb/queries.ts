@@ -226,82 +226,210 @@ const NAV_COLUMNS = [
 ] as const;
 type NavColumn = (typeof NAV_COLUMNS)[number];
 type NavParams = Record<NavColumn, string | number | null>;
-const INSERT_NAV_SQL = `INSERT INTO nav_sample (${NAV_COLUMNS.join(', ')}) VALUES (${NAV_COLUMNS.map((c) => `@${c}`).join(', ')})`;
+const NAV_WIDTH = NAV_COLUMNS.length;
 
-/** The column values of one sample (pure; exported for tests and for bulk importers). */
-export function navSampleParams(row: NavSampleInsert): NavParams {
-  const s: NavSample = row.sample;
-  const p: NavParams = {
-    kind: s.kind,
-    t_us: int(row.tUs, 'tUs'),
-    t_source: row.tSource,
-    port: row.port,
-    sentence: s.sentence,
-    talker: s.talker,
-    raw_offset: intOrNull(row.rawOffset, 'rawOffset'),
-    received_mono_us: intOrNull(row.receivedMonoUs, 'receivedMonoUs'),
-    flags: (row.flags ?? []).join(','),
-    lat_deg: null,
-    lon_deg: null,
-    altitude_m: null,
-    fix_quality: null,
-    satellites: null,
-    hdop: null,
-    speed_mps: null,
-    track_deg: null,
-    heading_deg: null,
-    heading_ref: null,
-    pressure_altitude_m: null,
-    fix_mode: null,
-    pdop: null,
-    vdop: null,
-  };
-  switch (s.kind) {
-    case 'position':
-      p.lat_deg = s.latDeg;
-      p.lon_deg = s.lonDeg;
-      p.altitude_m = s.altitudeM;
-      p.fix_quality = s.fixQuality;
-      p.satellites = s.satellites;
-      p.hdop = s.hdop;
-      break;
-    case 'velocity':
-      p.speed_mps = s.speedMps;
-      p.track_deg = s.trackDeg;
-      break;
-    case 'heading':
-      p.heading_deg = s.headingDeg;
-      p.heading_ref = s.reference;
-      break;
-    case 'pressure-altitude':
-      p.pressure_altitude_m = s.altitudeM;
-      break;
-    case 'dop':
-      p.fix_mode = s.fixMode;
-      p.pdop = s.pdop;
-      p.hdop = s.hdop;
-      p.vdop = s.vdop;
-      break;
-    case 'time':
-      break;
-  }
-  return p;
+// A batch of samples is kept as columns: the numeric columns in one Float64Array (NaN = NULL, as
+// SQLite itself stores a bound NaN), the text columns as codes into a per-batch dictionary. It
+// is cheap to fill (no object per row), cheap to hand to another thread (two transferable
+// buffers and a short string list), and turns into positional parameters without lookups by name.
+/** NAV_COLUMNS index of each numeric column, in the order of a row's numbers. */
+const NUM_COLS = [1, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22] as const;
+/** NAV_COLUMNS index of each text column, in the order of a row's codes. */
+const STR_COLS = [0, 2, 3, 4, 5, 8, 18] as const;
+const NUM_WIDTH = NUM_COLS.length;
+const STR_WIDTH = STR_COLS.length;
+/** Text code of NULL. */
+const NULL_CODE = 0xffff;
+
+/** A batch of samples as columns; what NavSampleBatch.columns() gives and insertNavSampleColumns() takes. */
+export interface NavSampleColumns {
+  length: number;
+  /** length × 16 numbers, row-major (t_us, raw_offset, received_mono_us, lat … vdop); NaN = NULL. */
+  numbers: Float64Array;
+  /** length × 7 codes into `dictionary`, row-major (kind, t_source, port, sentence, talker, flags, heading_ref); 0xFFFF = NULL. */
+  strings: Uint16Array;
+  dictionary: string[];
 }
 
 /**
- * Inserts samples with one prepared statement in ONE transaction (all or nothing).
+ * Samples to insert, collected as columns. `add` validates what the types cannot promise (integer
+ * times and offsets) and throws FlightDbError('bad-row') at the row that is wrong.
+ */
+export class NavSampleBatch {
+  #length = 0;
+  #numbers: Float64Array;
+  #strings: Uint16Array;
+  #dictionary: string[] = [];
+  #codes = new Map<string, number>();
+
+  constructor(capacity = 1024) {
+    const rows = Math.max(1, capacity);
+    this.#numbers = new Float64Array(rows * NUM_WIDTH);
+    this.#strings = new Uint16Array(rows * STR_WIDTH);
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  #code(text: string): number {
+    let c = this.#codes.get(text);
+    if (c === undefined) {
+      c = this.#dictionary.length;
+      if (c >= NULL_CODE) throw new FlightDbError('bad-row', 'more than 65,534 distinct texts in one sample batch');
+      this.#dictionary.push(text);
+      this.#codes.set(text, c);
+    }
+    return c;
+  }
+
+  add(row: NavSampleInsert): void {
+    const i = this.#length;
+    if ((i + 1) * NUM_WIDTH > this.#numbers.length) {
+      const numbers = new Float64Array(this.#numbers.length * 2);
+      numbers.set(this.#numbers);
+      this.#numbers = numbers;
+      const strings = new Uint16Array(this.#strings.length * 2);
+      strings.set(this.#strings);
+      this.#strings = strings;
+    }
+    const s: NavSample = row.sample;
+    const n = this.#numbers;
+    const o = i * NUM_WIDTH;
+    n[o] = int(row.tUs, 'tUs');
+    n[o + 1] = row.rawOffset === null || row.rawOffset === undefined ? NaN : int(row.rawOffset, 'rawOffset');
+    n[o + 2] = row.receivedMonoUs === null || row.receivedMonoUs === undefined ? NaN : int(row.receivedMonoUs, 'receivedMonoUs');
+    n.fill(NaN, o + 3, o + NUM_WIDTH);
+    let headingRef = NULL_CODE;
+    switch (s.kind) {
+      case 'position':
+        n[o + 3] = s.latDeg;
+        n[o + 4] = s.lonDeg;
+        n[o + 5] = s.altitudeM ?? NaN;
+        n[o + 6] = s.fixQuality;
+        n[o + 7] = s.satellites ?? NaN;
+        n[o + 8] = s.hdop ?? NaN;
+        break;
+      case 'velocity':
+        n[o + 9] = s.speedMps ?? NaN;
+        n[o + 10] = s.trackDeg ?? NaN;
+        break;
+      case 'heading':
+        n[o + 11] = s.headingDeg;
+        headingRef = this.#code(s.reference);
+        break;
+      case 'pressure-altitude':
+        n[o + 12] = s.altitudeM;
+        break;
+      case 'dop':
+        n[o + 8] = s.hdop ?? NaN;
+        n[o + 13] = s.fixMode;
+        n[o + 14] = s.pdop ?? NaN;
+        n[o + 15] = s.vdop ?? NaN;
+        break;
+      case 'time':
+        break;
+    }
+    const t = this.#strings;
+    const so = i * STR_WIDTH;
+    t[so] = this.#code(s.kind);
+    t[so + 1] = this.#code(row.tSource);
+    t[so + 2] = this.#code(row.port);
+    t[so + 3] = this.#code(s.sentence);
+    t[so + 4] = this.#code(s.talker);
+    t[so + 5] = this.#code(row.flags === undefined || row.flags.length === 0 ? '' : row.flags.join(','));
+    t[so + 6] = headingRef;
+    this.#length = i + 1;
+  }
+
+  /** The rows so far as columns (trimmed copies: the batch can go on or be dropped). */
+  columns(): NavSampleColumns {
+    const n = this.#length;
+    return {
+      length: n,
+      numbers: this.#numbers.slice(0, n * NUM_WIDTH),
+      strings: this.#strings.slice(0, n * STR_WIDTH),
+      dictionary: [...this.#dictionary],
+    };
+  }
+}
+
+/** Rows per INSERT statement: one statement execution per this many rows (the per-row cost is binding, not stepping). */
+const NAV_ROWS_PER_INSERT = 50;
+const NAV_INSERT_SQL: string[] = [];
+/** The multi-row positional INSERT for `rows` rows (SQL text cached; statements are cached per connection by stmt()). */
+function navInsertSql(rows: number): string {
+  let sql = NAV_INSERT_SQL[rows];
+  if (sql === undefined) {
+    const one = `(${NAV_COLUMNS.map(() => '?').join(', ')})`;
+    sql = `INSERT INTO nav_sample (${NAV_COLUMNS.join(', ')}) VALUES ${new Array<string>(rows).fill(one).join(', ')}`;
+    NAV_INSERT_SQL[rows] = sql;
+  }
+  return sql;
+}
+
+/** Writes row `i` of `cols` as positional parameters into `out` from `at`. */
+function putNavRow(cols: NavSampleColumns, i: number, out: (string | number | null)[], at: number): void {
+  const { numbers, strings, dictionary } = cols;
+  const no = i * NUM_WIDTH;
+  for (let k = 0; k < NUM_WIDTH; k++) {
+    const v = numbers[no + k]!;
+    out[at + NUM_COLS[k]!] = v === v ? v : null; // NaN → NULL
+  }
+  const so = i * STR_WIDTH;
+  for (let k = 0; k < STR_WIDTH; k++) {
+    const c = strings[so + k]!;
+    out[at + STR_COLS[k]!] = c === NULL_CODE ? null : dictionary[c]!;
+  }
+}
+
+/** The column values of one sample (pure; exported for tests and for bulk importers). */
+export function navSampleParams(row: NavSampleInsert): NavParams {
+  const batch = new NavSampleBatch(1);
+  batch.add(row);
+  const values: (string | number | null)[] = new Array<string | number | null>(NAV_WIDTH);
+  putNavRow(batch.columns(), 0, values, 0);
+  return Object.fromEntries(NAV_COLUMNS.map((c, k) => [c, values[k]!])) as NavParams;
+}
+
+/**
+ * Inserts a column batch in ONE transaction (all or nothing; a savepoint inside an open one),
+ * NAV_ROWS_PER_INSERT rows per statement. Returns the number inserted.
+ */
+export function insertNavSampleColumns(db: FlightDbLike, cols: NavSampleColumns): number {
+  const n = cols.length;
+  if (n === 0) return 0;
+  const c = conn(db);
+  const run = c.transaction((): void => {
+    const full = Math.min(n, NAV_ROWS_PER_INSERT);
+    const params: (string | number | null)[] = new Array<string | number | null>(full * NAV_WIDTH);
+    const ins = stmt(c, navInsertSql(full));
+    let i = 0;
+    for (; i + full <= n; i += full) {
+      for (let r = 0; r < full; r++) putNavRow(cols, i + r, params, r * NAV_WIDTH);
+      ins.run(params);
+    }
+    const rest = n - i;
+    if (rest > 0) {
+      const tail: (string | number | null)[] = new Array<string | number | null>(rest * NAV_WIDTH);
+      for (let r = 0; r < rest; r++) putNavRow(cols, i + r, tail, r * NAV_WIDTH);
+      stmt(c, navInsertSql(rest)).run(tail);
+    }
+  });
+  run.immediate();
+  return n;
+}
+
+/**
+ * Inserts samples in ONE transaction (all or nothing), several rows per statement.
  * Returns the number inserted. Throws FlightDbError('bad-row') on a non-integer time, or the
  * SQLite error (e.g. SQLITE_CONSTRAINT_FOREIGNKEY for an unknown port) — nothing is inserted then.
  */
 export function insertNavSamples(db: FlightDbLike, rows: readonly NavSampleInsert[]): number {
   if (rows.length === 0) return 0;
-  const c = conn(db);
-  const ins = stmt(c, INSERT_NAV_SQL);
-  const run = c.transaction((list: readonly NavSampleInsert[]): void => {
-    for (const r of list) ins.run(navSampleParams(r));
-  });
-  run.immediate(rows);
-  return rows.length;
+  const batch = new NavSampleBatch(rows.length);
+  for (const r of rows) batch.add(r);
+  return insertNavSampleColumns(db, batch.columns());
 }
 
 interface NavSql {
