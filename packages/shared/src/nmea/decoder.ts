@@ -12,7 +12,6 @@ import {
 import { DateResolver } from './dates.js';
 import { FieldError } from './fields.js';
 import { splitSentence, type Frame } from './frame.js';
-import { parsePacket } from './packets.js';
 import { MIN_FIELDS, SENTENCE_DECODERS } from './sentences.js';
 
 export interface NmeaDecoderOptions {
@@ -109,10 +108,8 @@ export class NmeaDecoder {
         `has ${frame.fields.length} field(s), needs at least ${min.count} (up to the ${min.last})`,
       );
     }
-    const packet = parsePacket(frame);
     const samples = SENTENCE_DECODERS[sentence]({
       fields: frame.fields,
-      packet,
       sentence,
       talker: frame.talker,
       flags,

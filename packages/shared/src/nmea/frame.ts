@@ -74,8 +74,70 @@ function reject(reason: RejectReason, detail: string, type: string | null): Fram
  *   'truncated' when there is not even one field after the address.
  */
 export function splitSentence(line: string | Buffer): FrameResult {
-  let text = typeof line === 'string' ? line : line.toString('latin1');
-  text = text.replace(/[\r\n\t ]+$/, '');
+  const text = typeof line === 'string' ? line : line.toString('latin1');
+  return frameClean(text) ?? splitSlow(text);
+}
+
+const isUpperOrDigit = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a);
+/** Value of a hex digit's char code, or -1. */
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/**
+ * The common case in one pass, no regex: '$' or '!', printable ASCII, no second '$' and no '!' at
+ * all after the start, one `*hh` that ends the line and matches, a 3+ letter/digit address. That
+ * frame is exactly what the full rules below give for such a line. Anything else (every rejection,
+ * lines without a checksum, a '!' inside) returns null and takes the full rules.
+ */
+function frameClean(raw: string): FrameResult | null {
+  let end = raw.length;
+  for (; end > 0; end--) {
+    const c = raw.charCodeAt(end - 1);
+    if (c !== 0x0d && c !== 0x0a && c !== 0x09 && c !== 0x20) break;
+  }
+  // shortest clean sentence: '$' + 3-char address + ',' + '*hh'
+  if (end < 8) return null;
+  const c0 = raw.charCodeAt(0);
+  if (c0 !== 0x24 && c0 !== 0x21) return null;
+  const star = end - 3;
+  if (raw.charCodeAt(star) !== 0x2a) return null;
+  const h1 = hexValue(raw.charCodeAt(star + 1));
+  const h2 = hexValue(raw.charCodeAt(star + 2));
+  if (h1 < 0 || h2 < 0) return null;
+  let sum = 0;
+  let comma = -1;
+  for (let i = 1; i < star; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x24 || c === 0x21 || c === 0x2a) return null;
+    if (comma < 0 && c === 0x2c) comma = i;
+    sum ^= c;
+  }
+  if (sum !== h1 * 16 + h2) return null;
+  const addressEnd = comma < 0 ? star : comma;
+  if (addressEnd - 1 < 3) return null;
+  for (let i = 1; i < addressEnd; i++) if (!isUpperOrDigit(raw.charCodeAt(i))) return null;
+  const address = raw.slice(1, addressEnd);
+  const isProprietary = raw.charCodeAt(1) === 0x50; // 'P'
+  return {
+    ok: true,
+    frame: {
+      start: c0 === 0x24 ? '$' : '!',
+      address,
+      talker: isProprietary ? 'P' : address.slice(0, 2),
+      type: isProprietary ? address : address.slice(2),
+      fields: comma < 0 ? [] : raw.slice(comma + 1, star).split(','),
+      checksum: 'ok',
+    },
+  };
+}
+
+/** The full framing rules (see splitSentence), every rejection with its detail. */
+function splitSlow(line: string): FrameResult {
+  let text = line.replace(/[\r\n\t ]+$/, '');
   if (text.trim() === '') return reject('empty', 'empty line', null);
 
   for (let i = 0; i < text.length; i++) {

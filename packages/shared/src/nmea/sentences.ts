@@ -1,4 +1,7 @@
-// One function per decoded sentence type: raw fields (+ nmea-simple's packet) → samples.
+// One function per decoded sentence type: raw fields → samples. Every value is parsed from the raw
+// field text by the strict parsers of fields.ts (nmea-simple, which the decoder once ran beside
+// them, never rejected a framed sentence of these types and its values were never used where they
+// differed from the raw text, so it was pure cost on the hot path).
 //
 // Each function first parses and checks EVERY field it uses (throwing FieldError on a bad one), and
 // only then touches the date state, so a rejected sentence never moves the decoder's date.
@@ -31,7 +34,6 @@ import {
   parseTimeOfDay,
   type CivilDate,
 } from './fields.js';
-import type { FlysnapPacket } from './packets.js';
 
 /** Plausible altitude range, metres (GNSS MSL altitude, pressure altitude): outside is impossible. */
 export const ALTITUDE_RANGE_M = [-2000, 60000] as const;
@@ -42,7 +44,6 @@ const MAX_DOP = 1000;
 export interface SentenceContext {
   /** Data fields after the address. */
   fields: readonly string[];
-  packet: FlysnapPacket;
   sentence: DecodedSentence;
   talker: string;
   flags: DecodeFlag[];
@@ -67,31 +68,9 @@ export const MIN_FIELDS: Record<DecodedSentence, { count: number; last: string }
 
 const f = (ctx: SentenceContext, i: number): string => ctx.fields[i] ?? '';
 
-/**
- * A numeric field taken from nmea-simple's packet once the raw text is checked: nmea-simple turns
- * an empty field into 0 and junk into NaN or a prefix ('12abc' → 12), so the raw text decides
- * whether there is a value and whether it is well-formed; for well-formed text both agree.
- */
-function checked(
-  raw: string,
-  name: string,
-  packetValue: number | undefined,
-  min: number,
-  max: number,
-): number | null {
-  const value = parseNumberInRange(raw, name, min, max);
-  if (value === null) return null;
-  return packetValue !== undefined && Number.isFinite(packetValue) && packetValue === value ? packetValue : value;
-}
-
-function expect<T extends FlysnapPacket['sentenceId']>(
-  packet: FlysnapPacket,
-  id: T,
-): Extract<FlysnapPacket, { sentenceId: T }> {
-  if (packet.sentenceId !== id) {
-    throw new FieldError('malformed-field', `nmea-simple decoded a ${packet.sentenceId}, expected ${id}`);
-  }
-  return packet as Extract<FlysnapPacket, { sentenceId: T }>;
+/** A number field that must lie in [min, max] when present; null when empty. */
+function checked(raw: string, name: string, min: number, max: number): number | null {
+  return parseNumberInRange(raw, name, min, max);
 }
 
 function base(ctx: SentenceContext, tUs: number | null): Pick<NavSample, 'sentence' | 'talker' | 'tUs'> {
@@ -130,8 +109,8 @@ function position(
   return [{ kind: 'position', ...base(ctx, tUs), latDeg: lat, lonDeg: lon, ...rest }];
 }
 
-function altitude(raw: string, name: string, packetValue: number | undefined): number | null {
-  return checked(raw, name, packetValue, ALTITUDE_RANGE_M[0], ALTITUDE_RANGE_M[1]);
+function altitude(raw: string, name: string): number | null {
+  return checked(raw, name, ALTITUDE_RANGE_M[0], ALTITUDE_RANGE_M[1]);
 }
 
 /** FAA mode indicator (NMEA 2.3+), when present: 'N' = data not valid. */
@@ -144,12 +123,11 @@ function faaMode(raw: string): string {
 
 // RMC: time, status, lat, N/S, lon, E/W, speed kn, track, ddmmyy, variation, E/W, [mode], [nav status]
 function decodeRmc(ctx: SentenceContext): NavSample[] {
-  const p = expect(ctx.packet, 'RMC');
   const tod = parseTimeOfDay(f(ctx, 0));
   const status = parseEnum(f(ctx, 1), 'status', ['A', 'V']);
   const lat = parseCoordinate(f(ctx, 2), f(ctx, 3), 'latitude');
   const lon = parseCoordinate(f(ctx, 4), f(ctx, 5), 'longitude');
-  const speedKn = checked(f(ctx, 6), 'speed', p.speedKnots, 0, 100_000);
+  const speedKn = checked(f(ctx, 6), 'speed', 0, 100_000);
   const track = parseAngle(f(ctx, 7), 'track');
   const date = parseDdmmyy(f(ctx, 8), ctx.yearPivot);
   // Magnetic variation (9, 10) is not used, so not checked: real receivers send 999.9 or shift it.
@@ -179,7 +157,6 @@ function decodeRmc(ctx: SentenceContext): NavSample[] {
 
 // GGA: time, lat, N/S, lon, E/W, quality, sats, hdop, alt, M, geoid sep, M, dgps age, station
 function decodeGga(ctx: SentenceContext): NavSample[] {
-  const p = expect(ctx.packet, 'GGA');
   const tod = parseTimeOfDay(f(ctx, 0));
   const lat = parseCoordinate(f(ctx, 1), f(ctx, 2), 'latitude');
   const lon = parseCoordinate(f(ctx, 3), f(ctx, 4), 'longitude');
@@ -187,12 +164,12 @@ function decodeGga(ctx: SentenceContext): NavSample[] {
   if (quality !== null && (quality < 0 || quality > 9)) {
     throw new FieldError('impossible-value', `fix quality ${JSON.stringify(f(ctx, 5))} is outside 0..9`);
   }
-  const sats = checked(f(ctx, 6), 'satellites', p.satellitesInView, 0, 99);
+  const sats = checked(f(ctx, 6), 'satellites', 0, 99);
   if (sats !== null && !Number.isInteger(sats)) {
     throw new FieldError('malformed-field', `satellites ${JSON.stringify(f(ctx, 6))} is not an integer`);
   }
-  const hdop = checked(f(ctx, 7), 'HDOP', p.horizontalDilution, 0, MAX_DOP);
-  const alt = altitude(f(ctx, 8), 'altitude', p.altitudeMeters);
+  const hdop = checked(f(ctx, 7), 'HDOP', 0, MAX_DOP);
+  const alt = altitude(f(ctx, 8), 'altitude');
   parseEnum(f(ctx, 9), 'altitude unit', ['M']);
 
   const valid = quality !== null && quality > 0;
@@ -207,7 +184,6 @@ function decodeGga(ctx: SentenceContext): NavSample[] {
 
 // GLL: lat, N/S, lon, E/W, [time], [status], [mode]  (NMEA 1.x sends only the first four or five)
 function decodeGll(ctx: SentenceContext): NavSample[] {
-  expect(ctx.packet, 'GLL');
   const lat = parseCoordinate(f(ctx, 0), f(ctx, 1), 'latitude');
   const lon = parseCoordinate(f(ctx, 2), f(ctx, 3), 'longitude');
   const tod = parseTimeOfDay(f(ctx, 4));
@@ -238,7 +214,6 @@ const GNS_QUALITY: ReadonlyArray<[string, number]> = [
 
 // GNS: time, lat, N/S, lon, E/W, mode letters, sats, hdop, alt, geoid sep, age, station, [nav status]
 function decodeGns(ctx: SentenceContext): NavSample[] {
-  const p = expect(ctx.packet, 'GNS');
   const tod = parseTimeOfDay(f(ctx, 0));
   const lat = parseCoordinate(f(ctx, 1), f(ctx, 2), 'latitude');
   const lon = parseCoordinate(f(ctx, 3), f(ctx, 4), 'longitude');
@@ -246,9 +221,9 @@ function decodeGns(ctx: SentenceContext): NavSample[] {
   if (!/^[A-Z]*$/.test(mode)) {
     throw new FieldError('malformed-field', `mode indicator ${JSON.stringify(mode)} is not letters`);
   }
-  const sats = checked(f(ctx, 6), 'satellites', p.satellitesInView, 0, 999);
-  const hdop = checked(f(ctx, 7), 'HDOP', p.horizontalDilution, 0, MAX_DOP);
-  const alt = altitude(f(ctx, 8), 'altitude', p.altitudeMeters);
+  const sats = checked(f(ctx, 6), 'satellites', 0, 999);
+  const hdop = checked(f(ctx, 7), 'HDOP', 0, MAX_DOP);
+  const alt = altitude(f(ctx, 8), 'altitude');
 
   const quality = GNS_QUALITY.find(([letter]) => mode.includes(letter))?.[1] ?? 0;
   if (quality === 0) noFix(ctx);
@@ -262,13 +237,12 @@ function decodeGns(ctx: SentenceContext): NavSample[] {
 // VTG (NMEA 2.x+): track T, 'T', track M, 'M', speed kn, 'N', speed km/h, 'K', [mode]
 // VTG (NMEA 1.x): track T, track M, speed kn, speed km/h
 function decodeVtg(ctx: SentenceContext): NavSample[] {
-  const p = expect(ctx.packet, 'VTG');
   const modern = ctx.fields.length >= 8 || f(ctx, 1) === 'T';
   const [iTrack, iKn, iKmh] = modern ? [0, 4, 6] : [0, 2, 3];
   const track = parseAngle(f(ctx, iTrack), 'track');
   // nmea-simple reads the modern layout only.
-  const speedKn = checked(f(ctx, iKn), 'speed (knots)', modern ? p.speedKnots : undefined, 0, 100_000);
-  const speedKmh = checked(f(ctx, iKmh), 'speed (km/h)', modern ? p.speedKmph : undefined, 0, 200_000);
+  const speedKn = checked(f(ctx, iKn), 'speed (knots)', 0, 100_000);
+  const speedKmh = checked(f(ctx, iKmh), 'speed (km/h)', 0, 200_000);
   const mode = modern ? faaMode(f(ctx, 8)) : '';
   if (mode === 'N') {
     noFix(ctx);
@@ -281,7 +255,6 @@ function decodeVtg(ctx: SentenceContext): NavSample[] {
 
 // ZDA: time, day, month, year (4 digits; 2 seen in the wild), local zone hours, local zone minutes
 function decodeZda(ctx: SentenceContext): NavSample[] {
-  expect(ctx.packet, 'ZDA');
   const tod = parseTimeOfDay(f(ctx, 0));
   const [dd, mm, yy] = [f(ctx, 1), f(ctx, 2), f(ctx, 3)];
   let date: CivilDate | null = null;
@@ -298,11 +271,10 @@ function decodeZda(ctx: SentenceContext): NavSample[] {
 
 // GSA: mode A/M, fix mode 1/2/3, 12 satellite ids, PDOP, HDOP, VDOP, [system id]
 function decodeGsa(ctx: SentenceContext): NavSample[] {
-  const p = expect(ctx.packet, 'GSA');
   const fixMode = parseEnum(f(ctx, 1), 'fix mode', ['1', '2', '3']);
-  const pdop = checked(f(ctx, 14), 'PDOP', p.PDOP, 0, MAX_DOP);
-  const hdop = checked(f(ctx, 15), 'HDOP', p.HDOP, 0, MAX_DOP);
-  const vdop = checked(f(ctx, 16), 'VDOP', p.VDOP, 0, MAX_DOP);
+  const pdop = checked(f(ctx, 14), 'PDOP', 0, MAX_DOP);
+  const hdop = checked(f(ctx, 15), 'HDOP', 0, MAX_DOP);
+  const vdop = checked(f(ctx, 16), 'VDOP', 0, MAX_DOP);
   if (fixMode === '') return [];
   if (fixMode === '1') noFix(ctx);
   return [{ kind: 'dop', ...base(ctx, null), fixMode: Number(fixMode), pdop, hdop, vdop }];
@@ -314,21 +286,19 @@ function heading(ctx: SentenceContext, headingDeg: number, reference: 'true' | '
 
 // HDT: heading, 'T'
 function decodeHdt(ctx: SentenceContext): NavSample[] {
-  const p = expect(ctx.packet, 'HDT');
-  const h = checked(f(ctx, 0), 'heading', p.heading, 0, 360);
+  const h = checked(f(ctx, 0), 'heading', 0, 360);
   return h === null ? [] : heading(ctx, h, 'true');
 }
 
 // HDM: heading, 'M'
 function decodeHdm(ctx: SentenceContext): NavSample[] {
-  const p = expect(ctx.packet, 'HDM');
-  const h = checked(f(ctx, 0), 'heading', p.heading, 0, 360);
+  const h = checked(f(ctx, 0), 'heading', 0, 360);
   return h === null ? [] : heading(ctx, h, 'magnetic');
 }
 
 /** A signed correction: value with 'E' positive, 'W' negative; both empty → null. */
-function eastWest(raw: string, dir: string, name: string, packetValue: number | undefined): number | null {
-  const value = checked(raw, name, packetValue, 0, 180);
+function eastWest(raw: string, dir: string, name: string): number | null {
+  const value = checked(raw, name, 0, 180);
   const d = parseEnum(dir, `${name} direction`, ['E', 'W']);
   if (value === null) return null;
   if (d === '') {
@@ -342,10 +312,9 @@ function eastWest(raw: string, dir: string, name: string, packetValue: number | 
 // magnetic = sensor + deviation; true = magnetic + variation (east positive). With a variation the
 // heading is given as TRUE, else as magnetic (deviation applied when given).
 function decodeHdg(ctx: SentenceContext): NavSample[] {
-  const p = expect(ctx.packet, 'HDG');
-  const sensor = checked(f(ctx, 0), 'heading', p.heading, 0, 360);
-  const deviation = eastWest(f(ctx, 1), f(ctx, 2), 'deviation', p.deviation);
-  const variation = eastWest(f(ctx, 3), f(ctx, 4), 'variation', p.variation);
+  const sensor = checked(f(ctx, 0), 'heading', 0, 360);
+  const deviation = eastWest(f(ctx, 1), f(ctx, 2), 'deviation');
+  const variation = eastWest(f(ctx, 3), f(ctx, 4), 'variation');
   if (sensor === null) return [];
   const magnetic = sensor + (deviation ?? 0);
   return variation === null ? heading(ctx, magnetic, 'magnetic') : heading(ctx, magnetic + variation, 'true');
@@ -353,10 +322,9 @@ function decodeHdg(ctx: SentenceContext): NavSample[] {
 
 // PGRMZ (Garmin): altitude, unit 'f' (feet) or 'm' (metres), fix dimension
 function decodePgrmz(ctx: SentenceContext): NavSample[] {
-  const p = expect(ctx.packet, 'PGRMZ');
   const raw = f(ctx, 0);
-  const value = checked(raw, 'altitude', undefined, -1e6, 1e6);
-  const unit = parseEnum(p.unit, 'altitude unit', ['f', 'F', 'm', 'M']);
+  const value = checked(raw, 'altitude', -1e6, 1e6);
+  const unit = parseEnum(f(ctx, 1), 'altitude unit', ['f', 'F', 'm', 'M']);
   if (value === null) return [];
   if (unit === '') throw new FieldError('malformed-field', `altitude ${JSON.stringify(raw)} has no unit`);
   const altitudeM = unit === 'f' || unit === 'F' ? value * M_PER_FOOT : value;
