@@ -5,6 +5,12 @@
 // clock's UTC at receipt minus the port's latency ('flight-clock'). A sample received before the
 // clock has its first fit waits (in memory, bounded) until the fit exists, then is placed by it.
 //
+// Rows per sentence: every sample the decoder yields is stored, except a 'time' sample whose UTC
+// time another sample of the same sentence already carries (RMC and GGA with a fix: the position
+// row has the same t_us, t_source 'sentence', flags and raw_offset). A time row is stored when it is
+// the sentence's only timed sample (ZDA, no-fix RMC/GGA, a fix without coordinates), so every line
+// with a UTC time still has a row at that time. Time samples still feed the flight clock either way.
+//
 // The flight clock is fed from 'gps' ports: the first line of each new GPS second that carries a
 // full UTC time and a valid fix gives a (monotonic receive time, GPS time) pair. One pair per second
 // is plenty for a clock whose window is minutes long, and keeps the refit cost off the hot path.
@@ -13,6 +19,7 @@ import {
   NmeaDecoder,
   type ClockFit,
   type DecodeFlag,
+  type NavSample,
   type NavSampleInsert,
   type PortRole,
 } from '@flysnap/shared';
@@ -230,6 +237,12 @@ export class CapturePipeline {
   }
 }
 
+/** Another sample of the same sentence carries `time`'s UTC time (so its time row would repeat it). */
+function hasOtherTimedSample(samples: readonly NavSample[], time: NavSample): boolean {
+  for (const s of samples) if (s !== time && s.tUs === time.tUs) return true;
+  return false;
+}
+
 export class PortPipeline {
   readonly name: string;
   readonly #owner: CapturePipeline;
@@ -301,9 +314,13 @@ export class PortPipeline {
     const flags: readonly DecodeFlag[] = result.flags;
     const atMonoUs = monoUs - this.#latencyUs;
     let receiptUtcUs: number | undefined; // computed once, when a sample needs it
-    for (const sample of result.samples) {
+    const samples = result.samples;
+    for (const sample of samples) {
       if (sample.tUs !== null) {
-        if (sample.kind === 'time' && this.#isGps && !flags.includes('no-fix')) this.#maybePair(monoUs, sample.tUs);
+        if (sample.kind === 'time') {
+          if (this.#isGps && !flags.includes('no-fix')) this.#maybePair(monoUs, sample.tUs);
+          if (hasOtherTimedSample(samples, sample)) continue;
+        }
         store.addSample({ sample, tUs: sample.tUs, tSource: 'sentence', port: name, rawOffset, receivedMonoUs: monoUs, flags });
         continue;
       }

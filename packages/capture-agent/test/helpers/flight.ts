@@ -43,14 +43,19 @@ export function splitLines(bytes: Buffer): Buffer[] {
   return out;
 }
 
-/** What the decoder alone makes of a log: the oracle the agent's DB is checked against. */
+/** What the decoder alone makes of a log: the oracle the agent's DB is checked against (samples as stored: see the pipeline's row rule). */
 export function expectedFromLog(bytes: Buffer): { valid: Record<string, number>; unknown: Record<string, number>; rejected: Record<string, number>; samplesByKind: Record<string, number>; lines: number } {
   const decoder = new NmeaDecoder();
   const samplesByKind: Record<string, number> = {};
   const lines = splitLines(bytes);
   for (const line of lines) {
     const r = decoder.decode(line);
-    if (r.status === 'accepted') for (const s of r.samples) samplesByKind[s.kind] = (samplesByKind[s.kind] ?? 0) + 1;
+    if (r.status !== 'accepted') continue;
+    for (const s of r.samples) {
+      // The agent stores a sentence's time sample only when no other sample of it has that time.
+      if (s.kind === 'time' && r.samples.some((o) => o !== s && o.tUs === s.tUs)) continue;
+      samplesByKind[s.kind] = (samplesByKind[s.kind] ?? 0) + 1;
+    }
   }
   const stats = decoder.stats();
   const rejected = Object.fromEntries(Object.entries(stats.rejected).filter(([, n]) => n > 0));
