@@ -41,38 +41,47 @@ export async function replayLogs(options: ReplayOptions): Promise<ReplayResult> 
   try {
     const { flightDb, flight } = await openOrCreateFlight(root, options.aircraft ?? 'replay');
     try {
-      const store = new FlightStore(flightDb, { log: options.log.child({ ns: 'capture:store' }) });
-      const pipeline = new CapturePipeline({
-        store,
-        log: options.log.child({ ns: 'capture:clock' }),
-        rolloverReferenceUs: options.rolloverReferenceUs ?? null,
-      });
-      const result: ReplayResult = { flightId: flight.id, files: [], lines: 0, bytes: 0, samples: 0 };
-      for (const spec of options.logs) {
-        const read = readLogIntoPipeline(spec.file, pipeline, {
-          ...(spec.port === undefined ? {} : { portName: spec.port }),
-          ...(spec.role === undefined ? {} : { role: spec.role }),
-          onPort: (info) => {
-            store.ensurePort({ name: info.name, role: info.role, path: info.path, baudRate: info.baudRate, status: 'closed', lastError: null, statusTUs: Date.now() * 1000 });
-            return pipeline.addPort({ name: info.name, role: info.role, latencyMs: 0, checksumPolicy: 'accept-flag' }, null);
-          },
+      // Batches are committed on a writer thread while this thread decodes the next ones.
+      const store = new FlightStore(flightDb, { log: options.log.child({ ns: 'capture:store' }), writer: 'thread' });
+      try {
+        const pipeline = new CapturePipeline({
+          store,
+          log: options.log.child({ ns: 'capture:clock' }),
+          rolloverReferenceUs: options.rolloverReferenceUs ?? null,
         });
-        result.files.push({ file: spec.file, ...read });
-        result.lines += read.lines;
-        result.bytes += read.bytes;
+        const result: ReplayResult = { flightId: flight.id, files: [], lines: 0, bytes: 0, samples: 0 };
+        for (const spec of options.logs) {
+          const read = readLogIntoPipeline(spec.file, pipeline, {
+            ...(spec.port === undefined ? {} : { portName: spec.port }),
+            ...(spec.role === undefined ? {} : { role: spec.role }),
+            onPort: (info) => {
+              store.ensurePort({ name: info.name, role: info.role, path: info.path, baudRate: info.baudRate, status: 'closed', lastError: null, statusTUs: Date.now() * 1000 });
+              return pipeline.addPort({ name: info.name, role: info.role, latencyMs: 0, checksumPolicy: 'accept-flag' }, null);
+            },
+          });
+          result.files.push({ file: spec.file, ...read });
+          result.lines += read.lines;
+          result.bytes += read.bytes;
+        }
+        pipeline.finish();
+        store.recordEvent({
+          tUs: Date.now() * 1000,
+          level: 'info',
+          source: 'replay',
+          code: 'replay',
+          message: `replayed ${options.logs.length} log(s), ${result.lines} line(s)`,
+          data: { files: result.files.map((f) => ({ file: f.file, format: f.format, lines: f.lines, corruptLines: f.corruptLines, ports: f.ports })) },
+        });
+        store.close();
+        result.samples = store.samplesWritten;
+        return result;
+      } finally {
+        // Ends the writer thread before the connection closes (a no-op after the close above); on
+        // the way out of an error, the first error is the one reported.
+        try {
+          store.close();
+        } catch {}
       }
-      pipeline.finish();
-      store.recordEvent({
-        tUs: Date.now() * 1000,
-        level: 'info',
-        source: 'replay',
-        code: 'replay',
-        message: `replayed ${options.logs.length} log(s), ${result.lines} line(s)`,
-        data: { files: result.files.map((f) => ({ file: f.file, format: f.format, lines: f.lines, corruptLines: f.corruptLines, ports: f.ports })) },
-      });
-      store.flush();
-      result.samples = store.samplesWritten;
-      return result;
     } finally {
       flightDb.close();
     }

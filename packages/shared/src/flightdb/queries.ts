@@ -892,3 +892,38 @@ export function checkFlightDbIntegrity(db: FlightDbLike): { ok: boolean; problem
   if (fk.length > 0) problems.push(`${fk.length} foreign key violation(s)`);
   return { ok: problems.length === 0, problems };
 }
+
+// ---------------------------------------------------------------- one batch of a capture
+
+/** A queued write of the capture (besides samples, counters and traffic) for writeFlightBatch. */
+export type FlightWriteOp =
+  | { type: 'status'; port: string; status: PortStatus; tUs: number; lastError: string | null }
+  | { type: 'event'; event: EventInsert }
+  | { type: 'fit'; fit: ClockFitInsert };
+
+/**
+ * What the capture agent commits at once: samples (as columns), counter increments, port traffic
+ * and the other writes, in order. Plain data: it can be posted to a writer thread as is.
+ */
+export interface FlightWriteBatch {
+  samples: NavSampleColumns;
+  counts: SentenceCountDelta[];
+  /** [port, bytes, lines] added to the port's counters. */
+  traffic: [string, number, number][];
+  ops: FlightWriteOp[];
+}
+
+/** Writes one batch in ONE IMMEDIATE transaction: all of it or (on a throw) none of it. */
+export function writeFlightBatch(db: FlightDbLike, batch: FlightWriteBatch): void {
+  const c = conn(db);
+  c.transaction((): void => {
+    insertNavSampleColumns(c, batch.samples);
+    upsertSentenceCounts(c, batch.counts);
+    for (const [port, bytes, lines] of batch.traffic) addPortTraffic(c, port, bytes, lines);
+    for (const op of batch.ops) {
+      if (op.type === 'status') setPortStatus(c, op.port, op.status, op.tUs, op.lastError);
+      else if (op.type === 'event') recordEvent(c, op.event);
+      else insertClockFit(c, op.fit);
+    }
+  }).immediate();
+}
