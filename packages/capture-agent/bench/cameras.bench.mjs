@@ -1,27 +1,30 @@
 // Camera-side benchmark (issue 5), run by `pnpm bench` (bench/run-all.mjs). Not a test: prints figures beside a baseline measured in the
 // same run. Files go under /tmp and are deleted afterwards.
 //
-//  1. Full speed: 1,000 files of 5 MB written as fast as possible into 5 folders by a separate
+//  1. Paced: 1,000 files of 5 MB at 50 and 100 files/s: latency from the writer's close to the row
+//     (recorded_t_us), p50/p99 (target p99 < 300 ms).
+//  2. Full speed: 1,000 files of 5 MB written as fast as possible into 5 folders by a separate
 //     process while the agent's camera side records them. Total time (writer start → last row)
 //     ÷ `openssl dgst -sha256` over the same files (target ≤ 1.3). Also: the same files recorded by
 //     a fresh agent that finds them present at start (pure recording throughput).
-//  2. Paced: 1,000 files of 5 MB at 100 files/s: latency from the writer's close to the row
-//     (recorded_t_us), p50/p99 (target p99 < 300 ms).
 //  Peak RSS of this process (the camera side runs in it; the writer is a child process).
 //
-// Env: BENCH_FILES (1000), BENCH_FILE_MB (5), BENCH_RATE (100), BENCH_DIR (/tmp).
-import { execFile, spawn } from 'node:child_process';
+// Env: BENCH_FILES (1000), BENCH_FILE_MB (5), BENCH_RATES (50,100), BENCH_DIR (/tmp).
+// On this 2-core VM the writer alone reaches only ~87 files/s of 5 MB over 1,000 files (filling
+// fresh memory is slow): the achieved rate is printed beside each latency.
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { openFlightDb, readAssets } from '@flysnap/shared';
 import { CameraSource } from '../dist/cameras/source.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 1000);
 const FILE_BYTES = Math.round(Number(process.env.BENCH_FILE_MB ?? 5) * 1024 * 1024);
-const RATE = Number(process.env.BENCH_RATE ?? 100);
+const RATES = (process.env.BENCH_RATES ?? '50,100').split(',').map(Number);
 const FOLDERS = 5;
 const WRITER = fileURLToPath(new URL('./cameras-writer.mjs', import.meta.url));
 const run = promisify(execFile);
@@ -40,7 +43,7 @@ function setup(root, name) {
 function newAgent(dbPath, dirs) {
   const db = openFlightDb(dbPath, { create: true });
   const cameras = dirs.map((folder, i) => ({ device: `cam${i + 1}`, kind: 'image', folder, extensions: ['.jpg'] }));
-  const source = new CameraSource({ db, cameras, clock: noClock, pose: noNav, rescanMs: 5000, catchUpMs: 60_000 });
+  const source = new CameraSource({ db, dbPath, cameras, clock: noClock, pose: noNav, rescanMs: 5000, catchUpMs: 60_000 });
   return { db, source };
 }
 
@@ -73,7 +76,36 @@ const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'flysnap-bench-
 try {
   console.log(`camera bench: ${FILES} files × ${mb} MB into ${FOLDERS} folders (${root})`);
 
-  // 1. Full speed, agent running.
+  // 1. Paced (first, on a quiet page cache), at each rate.
+  for (const RATE of RATES) {
+      const { dir, dirs } = setup(root, 'paced');
+      const { db, source } = newAgent(join(dir, 'flight.db'), dirs);
+      await source.start();
+      // Event-loop stalls of the agent's thread (e.g. an fsync of the flight DB waiting behind the
+      // kernel's write-back of the camera files): they add straight to the latency.
+      const loop = monitorEventLoopDelay({ resolution: 10 });
+      loop.enable();
+      const w = await writer(FILES, RATE, dirs);
+      await waitForRows(db, FILES);
+      loop.disable();
+      const rows = readAssets(db);
+      await source.stop();
+      db.close();
+      const lat = rows
+        .map((a) => a.recordedTUs / 1000 - w.closes[join(dir, 'cameras', a.device, a.relPath)])
+        .sort((a, b) => a - b);
+      const achieved = FILES / ((w.endMs - w.startMs) / 1000);
+      console.log(
+        `paced at ${RATE} files/s (achieved ${achieved.toFixed(0)}/s): close → row latency p50 ${pct(lat, 50).toFixed(0)} ms, ` +
+          `p99 ${pct(lat, 99).toFixed(0)} ms, max ${lat[lat.length - 1].toFixed(0)} ms (target p99 < 300 ms)`,
+      );
+      console.log(`  agent event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms`);
+    rmSync(dir, { recursive: true, force: true });
+    // Let the kernel write back this phase's pages: its flushing would otherwise steal the CPU
+    // and disk from the next phase's figures.
+    spawnSync('sync');
+  }
+  // 2. Full speed, agent running.
   {
     const { dir, dirs } = setup(root, 'fast');
     const { db, source } = newAgent(join(dir, 'flight.db'), dirs);
@@ -105,26 +137,6 @@ try {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  // 2. Paced: latency from close to row.
-  {
-    const { dir, dirs } = setup(root, 'paced');
-    const { db, source } = newAgent(join(dir, 'flight.db'), dirs);
-    await source.start();
-    const w = await writer(FILES, RATE, dirs);
-    await waitForRows(db, FILES);
-    const rows = readAssets(db);
-    await source.stop();
-    db.close();
-    const lat = rows
-      .map((a) => a.recordedTUs / 1000 - w.closes[join(dir, 'cameras', a.device, a.relPath)])
-      .sort((a, b) => a - b);
-    const achieved = FILES / ((w.endMs - w.startMs) / 1000);
-    console.log(
-      `paced at ${RATE} files/s (achieved ${achieved.toFixed(0)}/s): close → row latency p50 ${pct(lat, 50).toFixed(0)} ms, ` +
-        `p99 ${pct(lat, 99).toFixed(0)} ms, max ${lat[lat.length - 1].toFixed(0)} ms (target p99 < 300 ms)`,
-    );
-    rmSync(dir, { recursive: true, force: true });
-  }
   console.log(`peak RSS (this process, camera side inside): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 } finally {
   rmSync(root, { recursive: true, force: true });

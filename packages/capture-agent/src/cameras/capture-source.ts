@@ -26,6 +26,7 @@ export class CameraCaptureSource implements CaptureSource {
     const clock: MonoToUtc = { toUtc: (monoUs) => ctx.pipeline.utcAt(monoUs) ?? dbClock.toUtc(monoUs) };
     this.#source = new CameraSource({
       db: ctx.flightDb,
+      dbPath: ctx.flightDb.path,
       cameras: ctx.config.cameras,
       clock,
       pose,

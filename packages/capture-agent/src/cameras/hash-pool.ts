@@ -2,10 +2,9 @@
 // picture); on the main thread it would also delay the settle polling and the serial side's
 // event loop. Each worker streams the file through the shared incremental hasher (1 MiB reads),
 // so there is one hashing implementation; with two workers two cores hash two files at once.
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { sha256File, type Sha256Result } from '@flysnap/shared';
+import { sharedModuleUrl } from './shared-url.js';
 
 /** Hashes one file; rejects with the fs error (its `code` kept: ENOENT, EISDIR, …). */
 export type HashFile = (path: string) => Promise<Sha256Result>;
@@ -78,7 +77,7 @@ export class HashPool {
 
   /** `size` workers; 0 hashes on the calling thread. */
   constructor(size: number) {
-    this.#sharedUrl = pathToFileURL(createRequire(import.meta.url).resolve('@flysnap/shared')).href;
+    this.#sharedUrl = sharedModuleUrl();
     for (let i = 0; i < size; i++) this.#workers.push(this.#spawn());
   }
 

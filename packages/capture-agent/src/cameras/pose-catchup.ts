@@ -2,7 +2,7 @@
 // get their time and pose filled in when the data arrives. Never a wrong pose: a field is only
 // written when the pose module gives it from both neighbours; otherwise the row keeps its nulls
 // and the reason, and is retried while more data could still come.
-import type { FlightDbLike } from '@flysnap/shared';
+import { FlightDb, type FlightDbLike } from '@flysnap/shared';
 import { assetsAwaiting, updateAssetFlightClockTime, updateAssetPose } from './asset-store.js';
 import type { MonoToUtc } from './flight-clock-source.js';
 import type { PoseSource } from './pose-source.js';
@@ -30,6 +30,8 @@ export function catchUpPoses(
   limit = 500,
 ): CatchUpResult {
   const result: CatchUpResult = { examined: 0, timed: 0, posed: 0, stillAwaiting: 0 };
+  // Reads first, then every update in ONE transaction: one fsync per pass, not one per row.
+  const updates: (() => void)[] = [];
   for (const a of assetsAwaiting(db, limit)) {
     result.examined++;
     let captureTUs = a.captureTUs;
@@ -39,14 +41,21 @@ export function catchUpPoses(
         result.stillAwaiting++;
         continue;
       }
-      captureTUs = appearedTUs - Math.round(latencyMsOf(a.device) * 1000);
-      updateAssetFlightClockTime(db, a.id, appearedTUs, captureTUs);
+      const t = appearedTUs - Math.round(latencyMsOf(a.device) * 1000);
+      captureTUs = t;
+      updates.push(() => updateAssetFlightClockTime(db, a.id, appearedTUs, t));
       result.timed++;
     }
     const answer = pose.poseAt(captureTUs);
-    updateAssetPose(db, a.id, answer.pose, answer.quality);
+    updates.push(() => updateAssetPose(db, a.id, answer.pose, answer.quality));
     result.posed++;
     if (answer.quality.isAwaitingData) result.stillAwaiting++;
+  }
+  if (updates.length > 0) {
+    const conn = db instanceof FlightDb ? db.db : db;
+    conn.transaction((): void => {
+      for (const u of updates) u();
+    }).immediate();
   }
   return result;
 }

@@ -2,7 +2,8 @@
 // look up the pose at that time, insert. Or, for a path already accounted for, verify it and
 // report a change as an event rather than a new silent row.
 import { stat } from 'node:fs/promises';
-import { insertAsset, recordEvent, sha256File, type AssetInsert, type FlightDbLike } from '@flysnap/shared';
+import { sha256File, type AssetInsert, type FlightDbLike } from '@flysnap/shared';
+import { inlineAssetWriter, type AssetToWrite, type AssetWriter, type EventToWrite } from './asset-writer.js';
 import { CAMERA_EVENT_CODES, cameraEventSource } from './asset-store.js';
 import { parseExifTime, readExifTimeFields, resolveCaptureTime } from './capture-time.js';
 import type { IncompleteReason } from './completeness.js';
@@ -43,6 +44,8 @@ export interface RecordContext {
   nowWallMs?: () => number;
   /** How files are hashed (a worker pool in the agent). Default: shared sha256File on this thread. */
   hash?: HashFile;
+  /** Where rows and events are written (the agent: a worker thread). Default: inline on `db`. */
+  writer?: AssetWriter;
 }
 
 export type RecordOutcome =
@@ -61,6 +64,7 @@ export type RecordOutcome =
 /** Records one settled file. Never throws for file trouble (vanished, changed); throws on DB errors. */
 export async function recordFile(input: RecordInput, ctx: RecordContext): Promise<RecordOutcome> {
   const nowWallMs = ctx.nowWallMs ?? Date.now;
+  const writer = ctx.writer ?? inlineAssetWriter(ctx.db);
   let hashed;
   try {
     hashed = await (ctx.hash ?? sha256File)(input.absPath);
@@ -87,19 +91,16 @@ export async function recordFile(input: RecordInput, ctx: RecordContext): Promis
   if (known && (known.status === 'complete' || known.isChangedAfterRecord) && !known.isReportedMissing) {
     // The camera (or someone) rewrote a file we already recorded: the row keeps what was captured;
     // the change is an event a person and the ingest check will see.
-    const eventId = recordEvent(ctx.db, {
-      tUs: wallMs * 1000,
+    const old = { sizeBytes: known.sizeBytes, sha256: known.sha256 };
+    Object.assign(known, { sizeBytes, sha256, verifiedWallMs: Math.max(input.mtimeMs, wallMs), isChangedAfterRecord: true });
+    const eventId = await writer.writeEvent({
+      tUs: 0,
       level: 'warn',
       source,
       code: CAMERA_EVENT_CODES.changed,
-      message: `${input.device.device}/${input.relPath} changed after it was recorded (${known.sizeBytes} → ${sizeBytes} bytes)`,
-      data: {
-        relPath: input.relPath,
-        old: { sizeBytes: known.sizeBytes, sha256: known.sha256 },
-        new: { sizeBytes, sha256, mtimeMs: input.mtimeMs },
-      },
+      message: `${input.device.device}/${input.relPath} changed after it was recorded (${old.sizeBytes} → ${sizeBytes} bytes)`,
+      data: { relPath: input.relPath, old, new: { sizeBytes, sha256, mtimeMs: input.mtimeMs } },
     });
-    Object.assign(known, { sizeBytes, sha256, verifiedWallMs: Math.max(input.mtimeMs, wallMs), isChangedAfterRecord: true });
     return { kind: 'changed', eventId };
   }
 
@@ -124,7 +125,7 @@ export async function recordFile(input: RecordInput, ctx: RecordContext): Promis
     // Keep why the embedded time was not used: a camera with an unset clock must be visible.
     quality = { ...quality, exifRejected: exif.detail };
   }
-  const asset: AssetInsert = {
+  const asset: AssetToWrite = {
     device: input.device.device,
     relPath: input.relPath,
     sizeBytes,
@@ -133,24 +134,23 @@ export async function recordFile(input: RecordInput, ctx: RecordContext): Promis
     timeSource: time?.source ?? null,
     appearedTUs,
     appearedMonoUs: input.appearedMonoUs,
-    recordedTUs: wallMs * 1000,
     status: input.status,
     ...pose,
     poseQuality: quality,
   };
-  const res = insertAsset(ctx.db, asset);
-  if (res.inserted && input.status === 'incomplete') {
-    recordEvent(ctx.db, {
-      tUs: wallMs * 1000,
+  const events: EventToWrite[] = [];
+  if (input.status === 'incomplete') {
+    events.push({
+      tUs: 0,
       level: 'warn',
       source,
       code: CAMERA_EVENT_CODES.incomplete,
       message: `${input.device.device}/${input.relPath} recorded as incomplete (${input.incompleteReason ?? 'unknown'})`,
       data: { relPath: input.relPath, reason: input.incompleteReason ?? null, sizeBytes, sha256 },
     });
-  } else if (res.inserted && known?.status === 'incomplete') {
-    recordEvent(ctx.db, {
-      tUs: wallMs * 1000,
+  } else if (known?.status === 'incomplete') {
+    events.push({
+      tUs: 0,
       level: 'info',
       source,
       code: CAMERA_EVENT_CODES.completedLater,
@@ -158,6 +158,7 @@ export async function recordFile(input: RecordInput, ctx: RecordContext): Promis
       data: { relPath: input.relPath, old: { sizeBytes: known.sizeBytes, sha256: known.sha256 }, new: { sizeBytes, sha256 } },
     });
   }
+  // Accounted for from now on: a rescan while the write waits for its commit must not pick it up.
   ctx.known.set(input.relPath, {
     relPath: input.relPath,
     sizeBytes,
@@ -167,5 +168,14 @@ export async function recordFile(input: RecordInput, ctx: RecordContext): Promis
     isChangedAfterRecord: false,
     isReportedMissing: false,
   });
-  return res.inserted ? { kind: 'recorded', id: res.id, asset } : { kind: 'duplicate', id: res.id };
+  let res;
+  try {
+    res = await writer.writeAsset(asset, events);
+  } catch (e) {
+    // Not written: not accounted for either (the next look records it).
+    if (known) ctx.known.set(input.relPath, known);
+    else ctx.known.delete(input.relPath);
+    throw e;
+  }
+  return res.inserted ? { kind: 'recorded', id: res.id, asset: { ...asset, recordedTUs: res.recordedTUs } } : { kind: 'duplicate', id: res.id };
 }

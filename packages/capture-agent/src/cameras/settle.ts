@@ -26,6 +26,8 @@ export interface SettlingFile {
 
 export interface SettledFile extends SettlingFile {
   decision: Exclude<CompletenessDecision, { state: 'pending' }>;
+  /** Monotonic time of the decision, µs. */
+  settledMonoUs: number;
 }
 
 export interface SettleTrackerEvents {
@@ -180,7 +182,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
         );
         if (decision.state === 'pending') continue;
         this.#files.delete(f.path);
-        this.emit('settled', { ...f, decision });
+        this.emit('settled', { ...f, decision, settledMonoUs: monoNowUs() });
       }
     } finally {
       this.#isPolling = false;

@@ -10,7 +10,8 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, realpath } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { recordEvent, type FlightDbLike } from '@flysnap/shared';
+import type { FlightDbLike } from '@flysnap/shared';
+import { inlineAssetWriter, workerAssetWriter, type AssetWriter } from './asset-writer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { CAMERA_EVENT_CODES, cameraEventSource, loadKnownFiles } from './asset-store.js';
 import type { CompletenessPolicy } from './completeness.js';
@@ -20,6 +21,7 @@ import type { PoseSource } from './pose-source.js';
 import { recordFile, type RecordOutcome } from './record.js';
 import { listCameraFolder, reconcile, toRelPath, type KnownFile } from './rescan.js';
 import { SettleTracker, type SettledFile } from './settle.js';
+import { monoNowUs } from '../serial/monoClock.js';
 import { HashPool } from './hash-pool.js';
 import { FolderWatcher } from './watcher.js';
 
@@ -45,6 +47,11 @@ export interface CameraSettings {
 
 export interface CameraSourceOptions {
   db: FlightDbLike;
+  /**
+   * The flight DB's file: rows are then written by a worker thread with its own connection (a
+   * commit's fsync never blocks this thread). Without it, writes go through `db` here.
+   */
+  dbPath?: string;
   cameras: readonly CameraSettings[];
   clock: MonoToUtc;
   pose: PoseSource;
@@ -54,7 +61,7 @@ export interface CameraSourceOptions {
   catchUpMs?: number;
   /** Settle polling period, ms. Default 50. */
   pollMs?: number;
-  /** Files recorded at once. Default 4 (keeps every hash worker busy while others read EXIF or insert). */
+  /** Files recorded at once. Default 16: the hash pool queues the hashing; the rest is mostly waiting (EXIF read, group commit). */
   recordConcurrency?: number;
   /** Hash worker threads. Default 2 (this machine class has 2 cores); 0 hashes on the main thread. */
   hashWorkers?: number;
@@ -89,7 +96,7 @@ const DEFAULTS = {
   closedSettleMs: 100,
   rescanMs: 10_000,
   catchUpMs: 2000,
-  recordConcurrency: 4,
+  recordConcurrency: 16,
   hashWorkers: 2,
 } as const;
 
@@ -118,6 +125,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
   #isRunning = false;
   #rescanning: Promise<void> | null = null;
   #hashPool: HashPool | null = null;
+  #writer: AssetWriter | null = null;
 
   constructor(options: CameraSourceOptions) {
     super();
@@ -132,6 +140,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     if (this.#isRunning) return;
     this.#isRunning = true;
     this.#hashPool = new HashPool(this.#opts.hashWorkers ?? DEFAULTS.hashWorkers);
+    this.#writer = this.#opts.dbPath === undefined ? inlineAssetWriter(this.#opts.db) : workerAssetWriter(this.#opts.dbPath);
     for (const c of this.#opts.cameras) {
       const d = DEFAULTS[c.kind];
       const settings: Required<CameraSettings> = {
@@ -190,6 +199,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     await this.idle();
     await this.#hashPool?.close();
     this.#hashPool = null;
+    await this.#writer?.close();
+    this.#writer = null;
   }
 
   /** Resolves when nothing is being recorded or queued (settling files may remain). */
@@ -228,8 +239,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       const { toExamine, missing } = reconcile(disk, cam.known, busy);
       for (const f of toExamine) this.#tracker.watch(cam.settings.device, this.#abs(cam, f.relPath));
       for (const k of missing) {
-        recordEvent(this.#opts.db, {
-          tUs: Date.now() * 1000,
+        await this.#writer?.writeEvent({
+          tUs: 0,
           level: 'warn',
           source: cameraEventSource(cam.settings.device),
           code: CAMERA_EVENT_CODES.missing,
@@ -262,6 +273,10 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     const cam = this.#cameras.get(f.device);
     if (!cam || !this.#isRunning) return;
     const rel = toRelPath(cam.folder, f.path);
+    const k = cam.known.get(rel);
+    // A late watcher event for a file just recorded: same size, not modified since it was
+    // verified. The same rule as the rescan's (rescan.ts); hashing it again would change nothing.
+    if (k && !k.isReportedMissing && k.sizeBytes === f.sizeBytes && f.mtimeMs <= k.verifiedWallMs) return;
     cam.recording.add(rel);
     this.#queue.push(f);
     this.#pump();
@@ -287,6 +302,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     const cam = this.#cameras.get(f.device);
     if (!cam) return;
     const rel = toRelPath(cam.folder, f.path);
+    const startMonoUs = monoNowUs();
     let outcome: RecordOutcome;
     try {
       outcome = await recordFile(
@@ -305,6 +321,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
           clock: this.#opts.clock,
           pose: this.#opts.pose,
           known: cam.known,
+          ...(this.#writer ? { writer: this.#writer } : {}),
           ...(this.#hashPool ? { hash: this.#hashPool.hash } : {}),
         },
       );
@@ -315,7 +332,22 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     switch (outcome.kind) {
       case 'recorded': {
         const a = outcome.asset;
-        this.#log.info({ ns, relPath: rel, status: a.status, sizeBytes: a.sizeBytes, timeSource: a.timeSource }, 'asset recorded');
+        this.#log.info(
+          {
+            ns,
+            relPath: rel,
+            status: a.status,
+            sizeBytes: a.sizeBytes,
+            timeSource: a.timeSource,
+            // Where the time went, for latency questions: settling after the last change, waiting
+            // for a record slot, then hash + time + pose + commit.
+            settledMs: Math.round((f.settledMonoUs - f.lastChangeMonoUs) / 1000),
+            queuedMs: Math.round((startMonoUs - f.settledMonoUs) / 1000),
+            recordMs: Math.round((monoNowUs() - startMonoUs) / 1000),
+            decision: f.decision.reason,
+          },
+          'asset recorded',
+        );
         this.emit('asset', {
           id: outcome.id,
           device: f.device,
