@@ -67,6 +67,10 @@ export function normalizeDeg(deg: number): number {
   return r < 0 ? r + 360 : r === 0 ? 0 : r;
 }
 
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+/** The value of two decimal digits at `at` (already checked to be digits). */
+const twoDigits = (raw: string, at: number): number => (raw.charCodeAt(at) - 0x30) * 10 + raw.charCodeAt(at + 1) - 0x30;
+
 /** Digits after the decimal point as an integer count of µs (exact: no float rounding). */
 function fractionToUs(digits: string): number {
   return Number(digits.padEnd(6, '0').slice(0, 6));
@@ -78,15 +82,18 @@ function fractionToUs(digits: string): number {
  */
 export function parseTimeOfDay(raw: string, name = 'time'): number | null {
   if (raw === '') return null;
-  const m = /^(\d{2})(\d{2})(\d{2})(?:\.(\d*))?$/.exec(raw);
-  if (!m) throw malformed(name, raw, "is not 'hhmmss[.sss]'");
-  const hh = Number(m[1]);
-  const mm = Number(m[2]);
-  const ss = Number(m[3]);
+  // /^(\d{2})(\d{2})(\d{2})(?:\.(\d*))?$/ without a regex or a match array (hot path)
+  const n = raw.length;
+  let ok = n >= 6 && (n === 6 || raw.charCodeAt(6) === 0x2e);
+  for (let i = 0; i < n && ok; i++) if (i !== 6) ok = isDigit(raw.charCodeAt(i));
+  if (!ok) throw malformed(name, raw, "is not 'hhmmss[.sss]'");
+  const hh = twoDigits(raw, 0);
+  const mm = twoDigits(raw, 2);
+  const ss = twoDigits(raw, 4);
   if (hh > 23) throw impossible(name, raw, `has hour ${hh} (> 23)`);
   if (mm > 59) throw impossible(name, raw, `has minute ${mm} (> 59)`);
   if (ss > 60) throw impossible(name, raw, `has second ${ss} (> 60)`);
-  return ((hh * 60 + mm) * 60 + ss) * US_PER_SECOND + fractionToUs(m[4] ?? '');
+  return ((hh * 60 + mm) * 60 + ss) * US_PER_SECOND + (n > 7 ? fractionToUs(raw.slice(7)) : 0);
 }
 
 /** A calendar date; checked to exist (no 31 April, no month 13). */
@@ -142,15 +149,22 @@ export function parseCoordinate(
   axis: 'latitude' | 'longitude',
 ): number | null {
   if (raw === '' && hemisphere === '') return null;
-  const [pos, neg, limit] = axis === 'latitude' ? ['N', 'S', 90] : ['E', 'W', 180];
+  const isLatitude = axis === 'latitude';
+  const pos = isLatitude ? 'N' : 'E';
+  const neg = isLatitude ? 'S' : 'W';
+  const limit = isLatitude ? 90 : 180;
   if (raw === '') throw malformed(axis, raw, `is empty but its hemisphere is ${JSON.stringify(hemisphere)}`);
   if (hemisphere !== pos && hemisphere !== neg) {
     throw malformed(`${axis} hemisphere`, hemisphere, `is not '${pos}' or '${neg}'`);
   }
-  const m = /^(\d*)(\d{2}(?:\.\d*)?)$/.exec(raw);
-  if (!m) throw malformed(axis, raw, `is not '${axis === 'latitude' ? 'dd' : 'ddd'}mm.mmm'`);
-  const degrees = m[1] === '' || m[1] === undefined ? 0 : Number(m[1]);
-  const minutes = Number(m[2]);
+  // /^(\d*)(\d{2}(?:\.\d*)?)$/ without a regex: digits, at least two before an optional '.', digits after it
+  const dot = raw.indexOf('.');
+  const intEnd = dot < 0 ? raw.length : dot;
+  let ok = intEnd >= 2;
+  for (let i = 0; i < raw.length && ok; i++) if (i !== dot) ok = isDigit(raw.charCodeAt(i));
+  if (!ok) throw malformed(axis, raw, `is not '${isLatitude ? 'dd' : 'ddd'}mm.mmm'`);
+  const degrees = intEnd === 2 ? 0 : Number(raw.slice(0, intEnd - 2));
+  const minutes = Number(raw.slice(intEnd - 2));
   if (minutes >= 60) throw impossible(axis, raw, `has ${minutes} minutes (≥ 60)`);
   const value = degrees + minutes / 60;
   if (value > limit) throw impossible(axis, raw, `is ${value.toFixed(6)}°, beyond ${limit}°`);

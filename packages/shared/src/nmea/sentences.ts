@@ -81,6 +81,12 @@ function timeSample(ctx: SentenceContext, tUs: number | null): TimeSample[] {
   return tUs === null ? [] : [{ kind: 'time', sentence: ctx.sentence, talker: ctx.talker, tUs }];
 }
 
+/** Appends the time sample (when there is a time) to `out`. */
+function pushTime(out: NavSample[], ctx: SentenceContext, tUs: number | null): NavSample[] {
+  if (tUs !== null) out.push({ kind: 'time', sentence: ctx.sentence, talker: ctx.talker, tUs });
+  return out;
+}
+
 /** Resolve a time (and date when given) against the decoder's date state; sets flags. */
 function resolveTime(ctx: SentenceContext, todUs: number | null, date: CivilDate | null): number | null {
   if (todUs === null) return null;
@@ -106,7 +112,20 @@ function position(
   rest: Pick<PositionSample, 'altitudeM' | 'fixQuality' | 'satellites' | 'hdop'>,
 ): PositionSample[] {
   if (lat === null || lon === null) return [];
-  return [{ kind: 'position', ...base(ctx, tUs), latDeg: lat, lonDeg: lon, ...rest }];
+  return [
+    {
+      kind: 'position',
+      sentence: ctx.sentence,
+      talker: ctx.talker,
+      tUs,
+      latDeg: lat,
+      lonDeg: lon,
+      altitudeM: rest.altitudeM,
+      fixQuality: rest.fixQuality,
+      satellites: rest.satellites,
+      hdop: rest.hdop,
+    },
+  ];
 }
 
 function altitude(raw: string, name: string): number | null {
@@ -146,13 +165,14 @@ function decodeRmc(ctx: SentenceContext): NavSample[] {
   if (speedKn !== null || track !== null) {
     out.push({
       kind: 'velocity',
-      ...base(ctx, tUs),
+      sentence: ctx.sentence,
+      talker: ctx.talker,
+      tUs,
       speedMps: speedKn === null ? null : speedKn * MPS_PER_KNOT,
       trackDeg: track,
     });
   }
-  out.push(...timeSample(ctx, tUs));
-  return out;
+  return pushTime(out, ctx, tUs);
 }
 
 // GGA: time, lat, N/S, lon, E/W, quality, sats, hdop, alt, M, geoid sep, M, dgps age, station
@@ -178,8 +198,7 @@ function decodeGga(ctx: SentenceContext): NavSample[] {
   const out: NavSample[] = valid
     ? position(ctx, tUs, lat, lon, { altitudeM: alt, fixQuality: quality, satellites: sats, hdop })
     : [];
-  out.push(...timeSample(ctx, tUs));
-  return out;
+  return pushTime(out, ctx, tUs);
 }
 
 // GLL: lat, N/S, lon, E/W, [time], [status], [mode]  (NMEA 1.x sends only the first four or five)
@@ -196,8 +215,7 @@ function decodeGll(ctx: SentenceContext): NavSample[] {
   const out: NavSample[] = valid
     ? position(ctx, tUs, lat, lon, { altitudeM: null, fixQuality: 1, satellites: null, hdop: null })
     : [];
-  out.push(...timeSample(ctx, tUs));
-  return out;
+  return pushTime(out, ctx, tUs);
 }
 
 /** GNS mode letters (one per constellation) → the GGA-style fix quality of the best one. */
@@ -230,8 +248,7 @@ function decodeGns(ctx: SentenceContext): NavSample[] {
   const tUs = resolveTime(ctx, tod, null);
   const out: NavSample[] =
     quality > 0 ? position(ctx, tUs, lat, lon, { altitudeM: alt, fixQuality: quality, satellites: sats, hdop }) : [];
-  out.push(...timeSample(ctx, tUs));
-  return out;
+  return pushTime(out, ctx, tUs);
 }
 
 // VTG (NMEA 2.x+): track T, 'T', track M, 'M', speed kn, 'N', speed km/h, 'K', [mode]
@@ -250,7 +267,7 @@ function decodeVtg(ctx: SentenceContext): NavSample[] {
   }
   const speedMps = speedKn !== null ? speedKn * MPS_PER_KNOT : speedKmh !== null ? speedKmh / 3.6 : null;
   if (speedMps === null && track === null) return [];
-  return [{ kind: 'velocity', ...base(ctx, null), speedMps, trackDeg: track }];
+  return [{ kind: 'velocity', sentence: ctx.sentence, talker: ctx.talker, tUs: null, speedMps, trackDeg: track }];
 }
 
 // ZDA: time, day, month, year (4 digits; 2 seen in the wild), local zone hours, local zone minutes
@@ -281,7 +298,7 @@ function decodeGsa(ctx: SentenceContext): NavSample[] {
 }
 
 function heading(ctx: SentenceContext, headingDeg: number, reference: 'true' | 'magnetic'): NavSample[] {
-  return [{ kind: 'heading', ...base(ctx, null), headingDeg: normalizeDeg(headingDeg), reference }];
+  return [{ kind: 'heading', sentence: ctx.sentence, talker: ctx.talker, tUs: null, headingDeg: normalizeDeg(headingDeg), reference }];
 }
 
 // HDT: heading, 'T'
