@@ -1,13 +1,70 @@
 // Robust line-fitting helpers for the flight clock. Pure functions on plain arrays; internal to
 // the clock module (not re-exported from the package index), tested on their own.
 
-/** Median of the values (a copy is sorted); NaN for an empty list. */
+/** Scratch for medianOf (the clock calls it ~10 times per refit). */
+let scratch = new Float64Array(256);
+
+/** k-th smallest of a[lo..hi] (Hoare quickselect, median-of-three pivot); reorders a. */
+function selectKth(a: Float64Array, lo: number, hi: number, k: number): number {
+  while (hi > lo) {
+    const x = a[lo]!;
+    const y = a[(lo + hi) >> 1]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+/** Median of the values by sorting a copy: the definition (NaN sorts last, -0 before 0). */
+function medianBySort(values: readonly number[]): number {
+  const n = values.length;
+  const sorted = new Float64Array(values).sort();
+  const mid = n >> 1;
+  return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Median of the values; NaN for an empty list. Equal to sorting a copy and taking the middle
+ * (medianBySort), found in linear time; lists with a NaN, and medians that come out as a zero
+ * (whose sign the sort decides), take the sort itself.
+ */
 export function medianOf(values: readonly number[]): number {
   const n = values.length;
   if (n === 0) return Number.NaN;
-  const sorted = Float64Array.from(values).sort();
+  if (scratch.length < n) scratch = new Float64Array(2 * n);
+  const a = scratch;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v !== v) return medianBySort(values);
+    a[i] = v;
+  }
   const mid = n >> 1;
-  return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const upper = selectKth(a, 0, n - 1, mid);
+  let median = upper;
+  if (n % 2 === 0) {
+    // the lower middle is the largest of the values left below the upper one
+    let lower = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < mid; i++) if (a[i]! > lower) lower = a[i]!;
+    median = (lower + upper) / 2;
+    if (lower === 0) return medianBySort(values);
+  }
+  return median === 0 || upper === 0 ? medianBySort(values) : median;
 }
 
 /** Median absolute deviation from `center` (unscaled); NaN for an empty list. */
@@ -44,7 +101,11 @@ export function theilSenSlope(
   if (n <= THEIL_SEN_FULL_MAX) {
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) consider(i, j);
   } else {
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => xs[a]! - xs[b]!);
+    const order = Array.from({ length: n }, (_, i) => i);
+    // The clock passes xs sorted: then the (stable) sort would leave the order as it is.
+    let isSorted = true;
+    for (let i = 1; i < n && isSorted; i++) isSorted = xs[i - 1]! <= xs[i]!;
+    if (!isSorted) order.sort((a, b) => xs[a]! - xs[b]!);
     const h = Math.ceil(n / 2);
     for (let k = 0; k + h < n; k++) consider(order[k]!, order[k + h]!);
   }
