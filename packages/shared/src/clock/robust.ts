@@ -41,30 +41,34 @@ function medianBySort(values: readonly number[]): number {
 
 /**
  * Median of the values; NaN for an empty list. Equal to sorting a copy and taking the middle
- * (medianBySort), found in linear time; lists with a NaN, and medians that come out as a zero
- * (whose sign the sort decides), take the sort itself.
+ * (medianBySort), found in linear time. A zero in the middle gets the sign the sort would give it
+ * (the sort puts -0 before 0); a list with a NaN takes the sort itself.
  */
 export function medianOf(values: readonly number[]): number {
   const n = values.length;
   if (n === 0) return Number.NaN;
   if (scratch.length < n) scratch = new Float64Array(2 * n);
   const a = scratch;
+  let negatives = 0;
+  let negativeZeros = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (v !== v) return medianBySort(values);
+    if (v < 0) negatives++;
+    else if (v === 0 && 1 / v < 0) negativeZeros++;
     a[i] = v;
   }
+  // In sorted order the zeros at indices [negatives, negatives + negativeZeros) are -0.
+  const signedZeroAt = (k: number): number => (k >= negatives && k < negatives + negativeZeros ? -0 : 0);
   const mid = n >> 1;
-  const upper = selectKth(a, 0, n - 1, mid);
-  let median = upper;
-  if (n % 2 === 0) {
-    // the lower middle is the largest of the values left below the upper one
-    let lower = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < mid; i++) if (a[i]! > lower) lower = a[i]!;
-    median = (lower + upper) / 2;
-    if (lower === 0) return medianBySort(values);
-  }
-  return median === 0 || upper === 0 ? medianBySort(values) : median;
+  let upper = selectKth(a, 0, n - 1, mid);
+  if (upper === 0) upper = signedZeroAt(mid);
+  if (n % 2 === 1) return upper;
+  // the lower middle is the largest of the values left below the upper one
+  let lower = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < mid; i++) if (a[i]! > lower) lower = a[i]!;
+  if (lower === 0) lower = signedZeroAt(mid - 1);
+  return (lower + upper) / 2;
 }
 
 /** Median absolute deviation from `center` (unscaled); NaN for an empty list. */
