@@ -61,7 +61,7 @@ export interface CameraSourceOptions {
   catchUpMs?: number;
   /** Settle polling period, ms. Default 50. */
   pollMs?: number;
-  /** Files recorded at once. Default 16: the hash pool queues the hashing; the rest is mostly waiting (EXIF read, group commit). */
+  /** Files recorded at once. Default 64: the hash pool queues the hashing; the rest is mostly waiting (EXIF read, group commit). */
   recordConcurrency?: number;
   /** Hash worker threads. Default 2 (this machine class has 2 cores); 0 hashes on the main thread. */
   hashWorkers?: number;
@@ -96,7 +96,7 @@ const DEFAULTS = {
   closedSettleMs: 100,
   rescanMs: 10_000,
   catchUpMs: 2000,
-  recordConcurrency: 16,
+  recordConcurrency: 64,
   hashWorkers: 2,
 } as const;
 
