@@ -180,8 +180,14 @@ export class FlightStore {
   readonly flightDb: FlightDb;
   readonly #log: Logger;
   readonly #maxBatchSamples: number;
-  #samples: NavSampleInsert[] = [];
+  /** Samples of the next batch, as columns at once (no row objects kept alive until the flush). */
+  #samples = new NavSampleBatch(1024);
+  /** A row the batch refused (not an integer time…): the whole batch fails at flush, as a failed insert would. */
+  #badRow: Error | null = null;
+  #badRows = 0;
   #counts = new Map<string, SentenceCountDelta>();
+  /** The 'valid' entries of #counts by port and sentence. */
+  #validCounts = new Map<string, Map<string, SentenceCountDelta>>();
   #traffic = new Map<string, { bytes: number; lines: number }>();
   #ops: FlightWriteOp[] = [];
   #samplesWritten = 0;
@@ -204,7 +210,7 @@ export class FlightStore {
 
   /** Samples waiting for the next flush. */
   get pendingSamples(): number {
-    return this.#samples.length;
+    return this.#samples.length + this.#badRows;
   }
 
   /** Samples given up after a non-transient DB error (they remain in the raw log). */
@@ -212,17 +218,44 @@ export class FlightStore {
     return this.#droppedSamples + (this.#thread?.dropped ?? 0);
   }
 
-  /** Creates or updates a port row at once (so later rows can refer to it). Counters are kept. */
+  /**
+   * Creates or updates a port row (counters are kept) before any later sample refers to it: inline
+   * at once; with a writer thread as the first write of the next batch it commits (batches are
+   * written in order, port rows first), so the decoding never waits for the writer nor competes
+   * with it for the write lock.
+   */
   ensurePort(port: Omit<PortRow, 'bytesReceived' | 'linesReceived'>): void {
-    upsertPort(this.flightDb, port); // committed before any batch that refers to it is posted
+    if (this.#thread === null) {
+      upsertPort(this.flightDb, port);
+      return;
+    }
+    this.#ops.push({ type: 'port', port });
   }
 
   addSample(row: NavSampleInsert): void {
-    this.#samples.push(row);
-    if (this.#samples.length >= this.#maxBatchSamples) this.flush();
+    try {
+      this.#samples.add(row);
+    } catch (err) {
+      this.#badRow ??= err as Error;
+      this.#badRows++;
+    }
+    if (this.#samples.length + this.#badRows >= this.#maxBatchSamples) this.flush();
   }
 
   count(port: string, sentence: string | null, status: SentenceStatus, reason: string | null = null, n = 1): void {
+    if (status === 'valid' && sentence !== null && reason === null) {
+      // The per-line hot case: found without building the key string.
+      let bySentence = this.#validCounts.get(port);
+      if (bySentence === undefined) this.#validCounts.set(port, (bySentence = new Map()));
+      let c = bySentence.get(sentence);
+      if (c === undefined) {
+        c = { port, sentence, status, reason: '', count: 0 };
+        bySentence.set(sentence, c);
+        this.#counts.set(`${port}\u0000${sentence}\u0000${status}\u0000`, c);
+      }
+      c.count += n;
+      return;
+    }
     const key = `${port}\u0000${sentence ?? ''}\u0000${status}\u0000${reason ?? ''}`;
     const c = this.#counts.get(key);
     if (c) c.count += n;
@@ -254,14 +287,13 @@ export class FlightStore {
    * retries transient errors itself). Inline, on a transient error the batch is kept for the next flush.
    */
   flush(): void {
-    if (this.#samples.length === 0 && this.#counts.size === 0 && this.#ops.length === 0 && this.#traffic.size === 0) return;
-    const samples = this.#samples;
+    const sampleCount = this.#samples.length + this.#badRows;
+    if (sampleCount === 0 && this.#counts.size === 0 && this.#ops.length === 0 && this.#traffic.size === 0) return;
     let batch: FlightWriteBatch | null = null;
     try {
-      const columns = new NavSampleBatch(samples.length);
-      for (const row of samples) columns.add(row);
+      if (this.#badRow !== null) throw this.#badRow;
       batch = {
-        samples: columns.columns(),
+        samples: this.#samples.columns(),
         counts: [...this.#counts.values()],
         traffic: [...this.#traffic].map(([port, t]): [string, number, number] => [port, t.bytes, t.lines]),
         ops: this.#ops,
@@ -269,18 +301,21 @@ export class FlightStore {
       if (this.#thread) this.#thread.post(batch, this.#maxInFlight);
       else {
         writeFlightBatch(this.flightDb, batch);
-        this.#samplesWritten += samples.length;
+        this.#samplesWritten += sampleCount;
       }
     } catch (err) {
       if (this.#thread && batch !== null && (err as Error).message.startsWith('flight DB writer thread failed')) throw err;
       const code = (err as { code?: string }).code ?? '';
       const isTransient = isTransientCode(code);
-      this.#log.error({ err: (err as Error).message, code, samples: samples.length, isTransient }, 'flight DB write failed');
+      this.#log.error({ err: (err as Error).message, code, samples: sampleCount, isTransient }, 'flight DB write failed');
       if (isTransient) return; // everything stays queued; the next flush retries
-      this.#droppedSamples += samples.length;
+      this.#droppedSamples += sampleCount;
     }
-    this.#samples = [];
+    this.#samples = new NavSampleBatch(Math.min(this.#maxBatchSamples, 1 << 16));
+    this.#badRow = null;
+    this.#badRows = 0;
     this.#counts.clear();
+    this.#validCounts.clear();
     this.#ops = [];
     this.#traffic.clear();
   }

@@ -397,27 +397,32 @@ export function navSampleParams(row: NavSampleInsert): NavParams {
  * NAV_ROWS_PER_INSERT rows per statement. Returns the number inserted.
  */
 export function insertNavSampleColumns(db: FlightDbLike, cols: NavSampleColumns): number {
-  const n = cols.length;
-  if (n === 0) return 0;
+  if (cols.length === 0) return 0;
   const c = conn(db);
-  const run = c.transaction((): void => {
-    const full = Math.min(n, NAV_ROWS_PER_INSERT);
-    const params: (string | number | null)[] = new Array<string | number | null>(full * NAV_WIDTH);
-    const ins = stmt(c, navInsertSql(full));
-    let i = 0;
-    for (; i + full <= n; i += full) {
-      for (let r = 0; r < full; r++) putNavRow(cols, i + r, params, r * NAV_WIDTH);
-      ins.run(params);
-    }
-    const rest = n - i;
-    if (rest > 0) {
-      const tail: (string | number | null)[] = new Array<string | number | null>(rest * NAV_WIDTH);
-      for (let r = 0; r < rest; r++) putNavRow(cols, i + r, tail, r * NAV_WIDTH);
-      stmt(c, navInsertSql(rest)).run(tail);
-    }
-  });
-  run.immediate();
-  return n;
+  c.transaction((): void => insertNavColumnsUnwrapped(c, cols)).immediate();
+  return cols.length;
+}
+
+/**
+ * The inserts alone, for a caller that holds the transaction (writeFlightBatch): no savepoint,
+ * whose sub-journal would copy every page the batch touches (MBs per batch, spilled to a temp file).
+ */
+function insertNavColumnsUnwrapped(c: SqliteDatabase, cols: NavSampleColumns): void {
+  const n = cols.length;
+  const full = Math.min(n, NAV_ROWS_PER_INSERT);
+  const params: (string | number | null)[] = new Array<string | number | null>(full * NAV_WIDTH);
+  const ins = stmt(c, navInsertSql(full));
+  let i = 0;
+  for (; i + full <= n; i += full) {
+    for (let r = 0; r < full; r++) putNavRow(cols, i + r, params, r * NAV_WIDTH);
+    ins.run(params);
+  }
+  const rest = n - i;
+  if (rest > 0) {
+    const tail: (string | number | null)[] = new Array<string | number | null>(rest * NAV_WIDTH);
+    for (let r = 0; r < rest; r++) putNavRow(cols, i + r, tail, r * NAV_WIDTH);
+    stmt(c, navInsertSql(rest)).run(tail);
+  }
 }
 
 /**
@@ -897,6 +902,8 @@ export function checkFlightDbIntegrity(db: FlightDbLike): { ok: boolean; problem
 
 /** A queued write of the capture (besides samples, counters and traffic) for writeFlightBatch. */
 export type FlightWriteOp =
+  /** Create or update a port row (upsertPort); written before the batch's samples, which may refer to it. */
+  | { type: 'port'; port: Omit<PortRow, 'bytesReceived' | 'linesReceived'> }
   | { type: 'status'; port: string; status: PortStatus; tUs: number; lastError: string | null }
   | { type: 'event'; event: EventInsert }
   | { type: 'fit'; fit: ClockFitInsert };
@@ -913,17 +920,18 @@ export interface FlightWriteBatch {
   ops: FlightWriteOp[];
 }
 
-/** Writes one batch in ONE IMMEDIATE transaction: all of it or (on a throw) none of it. */
+/** Writes one batch in ONE IMMEDIATE transaction: all of it or (on a throw) none of it. Port rows first, then samples, counters, traffic, the other ops in order. */
 export function writeFlightBatch(db: FlightDbLike, batch: FlightWriteBatch): void {
   const c = conn(db);
   c.transaction((): void => {
-    insertNavSampleColumns(c, batch.samples);
+    for (const op of batch.ops) if (op.type === 'port') upsertPort(c, op.port);
+    if (batch.samples.length > 0) insertNavColumnsUnwrapped(c, batch.samples);
     upsertSentenceCounts(c, batch.counts);
     for (const [port, bytes, lines] of batch.traffic) addPortTraffic(c, port, bytes, lines);
     for (const op of batch.ops) {
       if (op.type === 'status') setPortStatus(c, op.port, op.status, op.tUs, op.lastError);
       else if (op.type === 'event') recordEvent(c, op.event);
-      else insertClockFit(c, op.fit);
+      else if (op.type === 'fit') insertClockFit(c, op.fit);
     }
   }).immediate();
 }
