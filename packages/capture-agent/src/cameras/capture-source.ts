@@ -8,6 +8,8 @@
 //   what the serial side commits, it survives a restart (the catch-up after a crash needs the data
 //   from before it), and the same code serves `replay` reprocessing; an in-memory track fed by the
 //   pipeline would hold only this process's samples and couple the two sides' objects.
+import { resolve } from 'node:path';
+import { cameraDir } from '@flysnap/shared';
 import type { CaptureSource, SourceContext, SourceFactory } from '../sources/types.js';
 import { clockFromFlightDb, type MonoToUtc } from './flight-clock-source.js';
 import type { PoseSource } from './pose-source.js';
@@ -22,6 +24,17 @@ export class CameraCaptureSource implements CaptureSource {
   readonly #source: CameraSource;
 
   constructor(ctx: SourceContext, pose: PoseSource) {
+    for (const c of ctx.config.cameras) {
+      // asset.rel_path is relative to the configured folder; the ingest side looks for it under
+      // <array>/cameras/<device>/ (the array layout). Another folder works, but is not archived.
+      const expected = cameraDir(ctx.arrayRoot, c.device);
+      if (resolve(c.folder) !== resolve(expected)) {
+        ctx.log.warn(
+          { ns: `capture:cameras:${c.device}`, folder: c.folder, expected },
+          'camera folder is outside the array layout: its files are recorded but the ingest side will not find them',
+        );
+      }
+    }
     const dbClock = clockFromFlightDb(ctx.flightDb);
     const clock: MonoToUtc = { toUtc: (monoUs) => ctx.pipeline.utcAt(monoUs) ?? dbClock.toUtc(monoUs) };
     this.#source = new CameraSource({

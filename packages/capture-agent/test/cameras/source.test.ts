@@ -55,6 +55,9 @@ describe('CameraSource', () => {
         writes.push(arr.writeAsCamera(join(arr.cameraDir(cam), `IMG_${i}.jpg`), b, 5, 5));
       }
     }
+    // Not assets: another extension, a hidden file, a sub-folder's .txt.
+    writes.push(arr.writeAsCamera(join(arr.cameraDir('cam1'), 'notes.txt'), Buffer.from('not an asset'), 1));
+    writes.push(arr.writeAsCamera(join(arr.cameraDir('cam2'), '._IMG_0.jpg'), makeJpeg(exifFieldsFor(T_US))));
     await Promise.all(writes);
     await waitFor('all assets', () => readAssets(arr.db).length >= expected.size);
     await source?.rescan();
