@@ -95,7 +95,7 @@ it('records a simulated flight: every closed file once with the right hash, EXIF
   expect(videos.length).toBeGreaterThan(0);
   const total = complete.length + half.length + videos.length;
   await waitFor('every file recorded', () => rows().length >= total, 60_000);
-  await waitFor('the catch-up pass', () => rows().filter((r) => (r.poseQuality as { isAwaitingData?: boolean }).isAwaitingData).length <= 3, 30_000);
+  await waitFor('the catch-up pass', () => rows().filter((r) => (r.poseQuality as { isAwaitingData?: boolean }).isAwaitingData).length <= 6, 30_000);
 
   const statusRun = spawnSync(process.execPath, [CLI, 'status', '--array', join(out, 'array'), '--json'], { encoding: 'utf8' });
   expect(statusRun.status, statusRun.stderr).toBe(0);
