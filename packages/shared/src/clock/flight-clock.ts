@@ -353,7 +353,9 @@ export class FlightClock {
     const hi = center + o.earlyOutlierSpreads * spread;
     // With very few pairs a MAD says nothing: keep them all (the envelope still prefers the best).
     let inlier = resid.map((r) => n < MAD_REJECT_MIN_PAIRS || (r >= lo && r <= hi));
-    if (inlier.filter(Boolean).length < 2) inlier = inlier.map(() => true);
+    let inliers = 0;
+    for (const isIn of inlier) if (isIn) inliers++;
+    if (inliers < 2) inlier = inlier.map(() => true);
 
     // 2. Upper envelope of the inliers (least-delayed lines); drift from a prior when too short.
     //    An early pair that survived step 1 would lift the envelope on its own: a pair whose
@@ -364,7 +366,8 @@ export class FlightClock {
       if (env === null) return;
       if (round === ENVELOPE_OUTLIER_ROUNDS || env.m < ENVELOPE_CHECK_MIN_PAIRS) break;
       const e = env;
-      const touching = e.delays.flatMap((d, i) => (d <= 0.01 && inlier[i] ? [i] : []));
+      const touching: number[] = []; // (a loop: flatMap here was most of a refit's time)
+      for (let i = 0; i < e.delays.length; i++) if (e.delays[i]! <= 0.01 && inlier[i]) touching.push(i);
       if (touching.length > 2) break; // several pairs support the line: none stands alone
       const tolerance = Math.max(o.minSpreadUs, e.uncertaintyUs);
       let removed = false;
@@ -455,8 +458,13 @@ export class FlightClock {
     const line = upperEnvelopeLine(inX, inY, { maxAbsSlope: o.maxDriftPpm * 1e-6, fixedSlope });
     if (line === null) return null;
     // Delays of every pair (not only inliers) so that indices match the window.
-    const delays = xs.map((x, i) => line.intercept + line.slope * x - ys[i]!);
-    const inDelays = delays.filter((_, i) => inlier[i]);
+    const delays: number[] = new Array<number>(xs.length);
+    const inDelays: number[] = [];
+    for (let i = 0; i < xs.length; i++) {
+      const d = line.intercept + line.slope * xs[i]! - ys[i]!;
+      delays[i] = d;
+      if (inlier[i]) inDelays.push(d);
+    }
     const medianDelayUs = medianOf(inDelays);
     const spreadUs = MAD_TO_SIGMA * madOf(inDelays, medianDelayUs);
     // The envelope sits within about the smallest delays of the pairs: a conservative bound.
