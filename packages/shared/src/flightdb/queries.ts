@@ -409,20 +409,95 @@ export function insertNavSampleColumns(db: FlightDbLike, cols: NavSampleColumns)
  */
 function insertNavColumnsUnwrapped(c: SqliteDatabase, cols: NavSampleColumns): void {
   const n = cols.length;
-  const full = Math.min(n, NAV_ROWS_PER_INSERT);
-  const params: (string | number | null)[] = new Array<string | number | null>(full * NAV_WIDTH);
-  const ins = stmt(c, navInsertSql(full));
-  let i = 0;
-  for (; i + full <= n; i += full) {
-    for (let r = 0; r < full; r++) putNavRow(cols, i + r, params, r * NAV_WIDTH);
-    ins.run(params);
+  for (let i = 0; i < n; i += NAV_ROWS_PER_INSERT) insertNavChunk(c, cols, i, Math.min(n, i + NAV_ROWS_PER_INSERT));
+}
+
+// Binding is most of an insert's cost, and most of a row's 23 columns are NULL for its kind. A
+// chunk's statement therefore binds, per row, only the column groups the row has a value in and
+// writes NULL literals for the others. The statement depends on the chunk's sequence of row shapes;
+// a capture is periodic (the same sentences every epoch), so a few dozen statements serve a whole
+// flight. Up to NAV_SHAPED_MAX are prepared per connection; other chunks bind every column.
+/** Optional columns (NAV_COLUMNS indices) in groups that are NULL or not together, by kind. */
+const NAV_GROUPS: readonly (readonly number[])[] = [
+  [9, 10, 11, 12, 13, 14], // position
+  [15, 16], // velocity
+  [17, 18], // heading
+  [19], // pressure altitude
+  [14, 20, 21, 22], // dop (hdop shared with position)
+];
+/** NAV_COLUMNS index → the bits of the groups that contain it (0: always bound). */
+const NAV_COL_GROUPS: number[] = NAV_COLUMNS.map((_, k) => NAV_GROUPS.reduce((m, g, gi) => (g.includes(k) ? m | (1 << gi) : m), 0));
+/** For each shape (a set of groups), the NAV_COLUMNS indices bound: the always-bound ones and the groups'. */
+const NAV_SHAPE_COLUMNS: number[][] = Array.from({ length: 1 << NAV_GROUPS.length }, (_, shape) =>
+  NAV_COLUMNS.flatMap((_, k) => (NAV_COL_GROUPS[k] === 0 || (NAV_COL_GROUPS[k]! & shape) !== 0 ? [k] : [])),
+);
+const NAV_SHAPED_MAX = 256;
+/** A shaped statement and its parameter array (reused: a statement runs to completion before the next). */
+interface ShapedInsert {
+  stmt: SqliteStatement;
+  params: (string | number | null)[];
+}
+const shapedCache = new WeakMap<SqliteDatabase, Map<string, ShapedInsert>>();
+
+/** Bit set of the groups in which row `i` has a non-NULL value. */
+function navRowShape(cols: NavSampleColumns, i: number): number {
+  const { numbers, strings } = cols;
+  const no = i * NUM_WIDTH;
+  let shape = 0;
+  for (let k = 3; k < NUM_WIDTH; k++) {
+    const v = numbers[no + k]!;
+    if (v === v) shape |= NAV_COL_GROUPS[NUM_COLS[k]!]!;
   }
-  const rest = n - i;
-  if (rest > 0) {
-    const tail: (string | number | null)[] = new Array<string | number | null>(rest * NAV_WIDTH);
-    for (let r = 0; r < rest; r++) putNavRow(cols, i + r, tail, r * NAV_WIDTH);
-    stmt(c, navInsertSql(rest)).run(tail);
+  if (strings[i * STR_WIDTH + 6] !== NULL_CODE) shape |= NAV_COL_GROUPS[18]!; // heading_ref
+  return shape;
+}
+
+/** Value of NAV_COLUMNS column `k` of row `i` (NaN and the NULL code → null). */
+function navValue(cols: NavSampleColumns, i: number, k: number): string | number | null {
+  const pos = NUM_POS[k]!;
+  if (pos >= 0) {
+    const v = cols.numbers[i * NUM_WIDTH + pos]!;
+    return v === v ? v : null;
   }
+  const code = cols.strings[i * STR_WIDTH + STR_POS[k]!]!;
+  return code === NULL_CODE ? null : cols.dictionary[code]!;
+}
+/** NAV_COLUMNS index → position among the row's numbers / codes (-1: not one of them). */
+const NUM_POS: number[] = NAV_COLUMNS.map((_, k) => (NUM_COLS as readonly number[]).indexOf(k));
+const STR_POS: number[] = NAV_COLUMNS.map((_, k) => (STR_COLS as readonly number[]).indexOf(k));
+
+/** Inserts rows [from, to) with one statement: shaped when one is (or can be) prepared, else all columns bound. */
+function insertNavChunk(c: SqliteDatabase, cols: NavSampleColumns, from: number, to: number): void {
+  let key = '';
+  for (let i = from; i < to; i++) key += String.fromCharCode(65 + navRowShape(cols, i));
+  let cache = shapedCache.get(c);
+  if (cache === undefined) shapedCache.set(c, (cache = new Map()));
+  let shaped = cache.get(key);
+  if (shaped === undefined && cache.size < NAV_SHAPED_MAX) {
+    const tuples: string[] = [];
+    let count = 0;
+    for (let r = 0; r < key.length; r++) {
+      const bound = NAV_SHAPE_COLUMNS[key.charCodeAt(r) - 65]!;
+      count += bound.length;
+      tuples.push(`(${NAV_COLUMNS.map((_, k) => (bound.includes(k) ? '?' : 'NULL')).join(', ')})`);
+    }
+    const sql = `INSERT INTO nav_sample (${NAV_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`;
+    shaped = { stmt: c.prepare(sql), params: new Array<string | number | null>(count).fill(null) };
+    cache.set(key, shaped);
+  }
+  if (shaped !== undefined) {
+    const params = shaped.params;
+    let at = 0;
+    for (let i = from; i < to; i++) {
+      for (const k of NAV_SHAPE_COLUMNS[key.charCodeAt(i - from) - 65]!) params[at++] = navValue(cols, i, k);
+    }
+    shaped.stmt.run(params);
+    return;
+  }
+  const rows = to - from;
+  const params: (string | number | null)[] = new Array<string | number | null>(rows * NAV_WIDTH);
+  for (let r = 0; r < rows; r++) putNavRow(cols, from + r, params, r * NAV_WIDTH);
+  stmt(c, navInsertSql(rows)).run(params);
 }
 
 /**

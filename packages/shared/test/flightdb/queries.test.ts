@@ -175,6 +175,38 @@ describe('flight DB helpers', () => {
     expect(readPorts(db).find((p) => p.name === 'gps')?.bytesReceived).toBe(10);
   });
 
+  it('stores every row exactly, whether its chunk gets a statement shaped to its NULLs or the all-columns one', () => {
+    // Rows in a pseudo-random order of kinds, with optional values present or not: far more chunk
+    // shapes than statements are prepared for, so both insert paths run; each row must read back
+    // as it went in (order, every field, NULLs).
+    const db = writer();
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const rows: NavSampleInsert[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      const tUs = T0 + i * 1000;
+      const maybe = (v: number): number | null => (rnd() < 0.3 ? null : v);
+      const choices: NavSample[] = [
+        { kind: 'position', sentence: 'GGA', talker: 'GP', tUs, latDeg: 48 + rnd(), lonDeg: 11 + rnd(), altitudeM: maybe(500), fixQuality: 1, satellites: maybe(9), hdop: maybe(0.8) },
+        { kind: 'velocity', sentence: 'VTG', talker: 'GP', tUs: null, speedMps: maybe(60.5), trackDeg: maybe(91) },
+        { kind: 'heading', sentence: 'HDG', talker: 'HC', tUs: null, headingDeg: 360 * rnd(), reference: rnd() < 0.5 ? 'true' : 'magnetic' },
+        { kind: 'pressure-altitude', sentence: 'PGRMZ', talker: 'P', tUs: null, altitudeM: 1000 * rnd() },
+        { kind: 'dop', sentence: 'GSA', talker: 'GN', tUs: null, fixMode: 2, pdop: maybe(1.5), hdop: maybe(0.9), vdop: maybe(1.1) },
+        { kind: 'time', sentence: 'ZDA', talker: 'GP', tUs },
+      ];
+      const sample = choices[Math.floor(rnd() * choices.length)]!;
+      rows.push({ ...row(sample, i), tUs, rawOffset: rnd() < 0.2 ? null : i * 80, flags: rnd() < 0.1 ? ['no-fix'] : [] });
+    }
+    expect(insertNavSamples(db, rows)).toBe(rows.length);
+    const back = readNavSamples(db);
+    expect(back).toHaveLength(rows.length);
+    back.forEach((b, i) => {
+      const r = rows[i]!;
+      expect(b.sample).toEqual({ ...r.sample, tUs: r.tUs });
+      expect([b.tSource, b.port, b.rawOffset, b.receivedMonoUs, b.flags]).toEqual([r.tSource, r.port, r.rawOffset, r.receivedMonoUs, r.flags]);
+    });
+  });
+
   it('inserts 100k samples in one batch', () => {
     const db = writer();
     const rows: NavSampleInsert[] = [];
