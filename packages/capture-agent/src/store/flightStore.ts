@@ -62,6 +62,15 @@ function done() { Atomics.add(state, ${DONE}, 1); Atomics.notify(state, ${DONE})
 import(workerData.sharedUrl).then(({ openFlightDb, writeFlightBatch }) => {
   const db = openFlightDb(workerData.path);
   parentPort.on('message', (msg) => {
+    try {
+      handle(msg);
+    } catch (e) {
+      // Not expected (every write error is handled in handle()): stop, so the caller does not wait forever.
+      try { logPort.postMessage({ err: String(e && e.message), code: String((e && e.code) || ''), samples: 0, fatal: true }); } catch {}
+      Atomics.store(state, ${FAILED}, 1); Atomics.notify(state, ${DONE}); Atomics.store(state, ${CLOSED}, 1); Atomics.notify(state, ${CLOSED});
+    }
+  });
+  function handle(msg) {
     if (msg.type === 'close') {
       try { db.close({ keepWal: true }); } finally { Atomics.store(state, ${CLOSED}, 1); Atomics.notify(state, ${CLOSED}); parentPort.close(); logPort.close(); }
       return;
@@ -81,7 +90,7 @@ import(workerData.sharedUrl).then(({ openFlightDb, writeFlightBatch }) => {
       }
     }
     done();
-  });
+  }
 }).catch((e) => {
   try { logPort.postMessage({ err: String(e && e.message), code: String((e && e.code) || ''), samples: 0, fatal: true }); } catch {}
   Atomics.store(state, ${FAILED}, 1); Atomics.notify(state, ${DONE}); Atomics.store(state, ${CLOSED}, 1); Atomics.notify(state, ${CLOSED});
@@ -115,6 +124,9 @@ class WriterThread {
       workerData: { sharedUrl, path, state: this.#state.buffer, logPort: port2 },
       transferList: [port2],
     });
+    // Failures reach the caller through the shared state and the log port; an 'error' event left
+    // without a listener would crash the process later, outside any caller.
+    this.#worker.on('error', (e) => log.error({ err: e.message }, 'flight DB writer thread error'));
     this.#worker.unref();
   }
 
