@@ -42,9 +42,3 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Formats a byte count for people. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}

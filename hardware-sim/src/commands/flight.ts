@@ -4,7 +4,8 @@ import { SimError } from '../errors.js';
 import { faultHelp, parseFaultSpec } from '../faults/spec.js';
 import { DEFAULT_FLIGHT_OPTIONS, GPS_RATES_HZ } from '../flight/options.js';
 import { AGENT_CONFIG_NAME, DEFAULT_FLIGHT_LINGER_MS, DEFAULT_START_DELAY_S, runFlight } from '../flight/run.js';
-import { collect, formatBytes, numberArg, stopSignal } from './common.js';
+import { formatBytes } from '@flysnap/shared';
+import { collect, numberArg, stopSignal } from './common.js';
 
 interface FlightCliOptions {
   out: string;

@@ -4,7 +4,8 @@ import { SimError } from '../errors.js';
 import { DEFAULT_LINGER_MS, runReplay, type ReplayPortSpec } from '../replay/replay.js';
 import type { Pacing } from '../replay/schedule.js';
 import { MAX_GAP_US } from '../replay/schedule.js';
-import { collect, formatBytes, numberArg, stopSignal } from './common.js';
+import { formatBytes } from '@flysnap/shared';
+import { collect, numberArg, stopSignal } from './common.js';
 
 interface ReplayCliOptions {
   port: string[];

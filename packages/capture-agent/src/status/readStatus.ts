@@ -3,6 +3,7 @@
 import { statfsSync } from 'node:fs';
 import {
   arrayPaths,
+  formatBytes,
   openFlightDb,
   readArrayMarkerSync,
   readFlightSummary,
@@ -100,14 +101,10 @@ function counts(rec: Record<string, number>): string {
   return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k || '?'}=${n}`).join(' ');
 }
 
-function gib(bytes: number): string {
-  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
-}
-
 /** The status for a person at a terminal. */
 export function formatAgentStatus(s: AgentStatus): string {
   const lines: string[] = [];
-  lines.push(`array    ${s.array}   disk free ${gib(s.disk.freeBytes)} of ${gib(s.disk.totalBytes)}`);
+  lines.push(`array    ${s.array}   disk free ${formatBytes(s.disk.freeBytes)} of ${formatBytes(s.disk.totalBytes)}`);
   lines.push(`flight   ${s.flight?.id ?? '-'}  aircraft ${s.flight?.aircraft ?? '-'}  started ${iso(s.flight?.startedTUs)}  ended ${iso(s.flight?.endedTUs)}`);
   lines.push(`agent    ${s.agent.isRunning ? `running (pid ${s.agent.pid})` : 'not running'}`);
   for (const p of s.ports) {
@@ -124,7 +121,7 @@ export function formatAgentStatus(s: AgentStatus): string {
   );
   const f = s.lastFix;
   lines.push(f ? `last fix ${iso(f.tUs)}  ${f.latDeg.toFixed(6)}, ${f.lonDeg.toFixed(6)}  alt ${f.altitudeM ?? '-'} m  quality ${f.fixQuality}  sats ${f.satellites ?? '-'}` : 'last fix none');
-  lines.push(`assets   ${s.assets.total} (${s.assets.complete} complete, ${s.assets.incomplete} incomplete, ${gib(s.assets.totalBytes)})`);
+  lines.push(`assets   ${s.assets.total} (${s.assets.complete} complete, ${s.assets.incomplete} incomplete, ${formatBytes(s.assets.totalBytes)})`);
   for (const [device, d] of Object.entries(s.cameras.devices)) {
     lines.push(
       `camera   ${device.padEnd(12)} ${d.assets} assets (${d.incomplete} incomplete)  time exif ${d.byTimeSource.exif} flight-clock ${d.byTimeSource['flight-clock']} none ${d.byTimeSource.none}  without pose ${d.withoutPose}  last ${iso(d.lastCaptureTUs)}`,
