@@ -409,14 +409,18 @@ export function insertNavSampleColumns(db: FlightDbLike, cols: NavSampleColumns)
  */
 function insertNavColumnsUnwrapped(c: SqliteDatabase, cols: NavSampleColumns): void {
   const n = cols.length;
-  for (let i = 0; i < n; i += NAV_ROWS_PER_INSERT) insertNavChunk(c, cols, i, Math.min(n, i + NAV_ROWS_PER_INSERT));
+  const textIds = cols.dictionary.map(navTextId);
+  for (let i = 0; i < n; i += NAV_ROWS_PER_INSERT) insertNavChunk(c, cols, i, Math.min(n, i + NAV_ROWS_PER_INSERT), textIds);
 }
 
-// Binding is most of an insert's cost, and most of a row's 23 columns are NULL for its kind. A
-// chunk's statement therefore binds, per row, only the column groups the row has a value in and
-// writes NULL literals for the others. The statement depends on the chunk's sequence of row shapes;
-// a capture is periodic (the same sentences every epoch), so a few dozen statements serve a whole
-// flight. Up to NAV_SHAPED_MAX are prepared per connection; other chunks bind every column.
+// Binding is most of an insert's cost, and most of a row's 23 columns are either NULL for its kind
+// or one of a few texts (kind, time source, port, sentence, talker, flags). A chunk's statement
+// therefore binds, per row, only the times, offsets and the column groups the row has a value in;
+// the texts are SQL literals and the other columns NULL literals. A row's class is its shape (the
+// groups with a value) plus those texts; the statement depends on the chunk's sequence of classes.
+// A capture is periodic (the same sentences every epoch), so a few dozen statements serve a whole
+// flight (~25 for the bench's). Up to NAV_SHAPED_MAX statements are prepared per connection (and
+// NAV_CLASSES_MAX classes, NAV_TEXTS_MAX texts kept); any other chunk binds every column.
 /** Optional columns (NAV_COLUMNS indices) in groups that are NULL or not together, by kind. */
 const NAV_GROUPS: readonly (readonly number[])[] = [
   [9, 10, 11, 12, 13, 14], // position
@@ -425,22 +429,41 @@ const NAV_GROUPS: readonly (readonly number[])[] = [
   [19], // pressure altitude
   [14, 20, 21, 22], // dop (hdop shared with position)
 ];
-/** NAV_COLUMNS index → the bits of the groups that contain it (0: always bound). */
+/** NAV_COLUMNS index → the bits of the groups that contain it (0: in every row). */
 const NAV_COL_GROUPS: number[] = NAV_COLUMNS.map((_, k) => NAV_GROUPS.reduce((m, g, gi) => (g.includes(k) ? m | (1 << gi) : m), 0));
-/** For each shape (a set of groups), the NAV_COLUMNS indices bound: the always-bound ones and the groups'. */
-const NAV_SHAPE_COLUMNS: number[][] = Array.from({ length: 1 << NAV_GROUPS.length }, (_, shape) =>
-  NAV_COLUMNS.flatMap((_, k) => (NAV_COL_GROUPS[k] === 0 || (NAV_COL_GROUPS[k]! & shape) !== 0 ? [k] : [])),
-);
+/** Text columns written as literals (NAV_COLUMNS indices: kind, t_source, port, sentence, talker, flags); also STR_COLS[0..5]. */
+const NAV_LITERAL_COLS = [0, 2, 3, 4, 5, 8] as const;
 const NAV_SHAPED_MAX = 256;
-/** A shaped statement and its parameter array (reused: a statement runs to completion before the next). */
-interface ShapedInsert {
-  stmt: SqliteStatement;
-  params: (string | number | null)[];
-}
-const shapedCache = new WeakMap<SqliteDatabase, Map<string, ShapedInsert>>();
+const NAV_CLASSES_MAX = 4096;
+const NAV_TEXTS_MAX = 256;
 
-/** Bit set of the groups in which row `i` has a non-NULL value. */
-function navRowShape(cols: NavSampleColumns, i: number): number {
+/** A row class: which columns are bound ('?') and the literal texts. */
+interface NavRowClass {
+  /** NAV_COLUMNS indices bound, in order. */
+  bound: number[];
+  /** The row's tuple in the statement. */
+  tuple: string;
+}
+const navTextIds = new Map<string, number>();
+const navClassIds = new Map<number, number>();
+const navClasses: NavRowClass[] = [];
+
+function sqlText(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function navTextId(text: string): number {
+  let id = navTextIds.get(text);
+  if (id === undefined) {
+    if (navTextIds.size >= NAV_TEXTS_MAX) return -1;
+    id = navTextIds.size;
+    navTextIds.set(text, id);
+  }
+  return id;
+}
+
+/** The class of row `i` (`textIds`: the batch dictionary's text ids), or -1 when none can be kept. */
+function navRowClass(cols: NavSampleColumns, i: number, textIds: readonly number[]): number {
   const { numbers, strings } = cols;
   const no = i * NUM_WIDTH;
   let shape = 0;
@@ -448,9 +471,42 @@ function navRowShape(cols: NavSampleColumns, i: number): number {
     const v = numbers[no + k]!;
     if (v === v) shape |= NAV_COL_GROUPS[NUM_COLS[k]!]!;
   }
-  if (strings[i * STR_WIDTH + 6] !== NULL_CODE) shape |= NAV_COL_GROUPS[18]!; // heading_ref
-  return shape;
+  const so = i * STR_WIDTH;
+  if (strings[so + 6] !== NULL_CODE) shape |= NAV_COL_GROUPS[18]!; // heading_ref
+  // shape (5 bits) and six 8-bit text ids: 53 bits, exact in a double
+  let packed = shape;
+  for (let j = 0; j < NAV_LITERAL_COLS.length; j++) {
+    const code = strings[so + j]!;
+    const id = code === NULL_CODE ? -1 : textIds[code]!;
+    if (id < 0) return -1;
+    packed = packed * 256 + id;
+  }
+  let cls = navClassIds.get(packed);
+  if (cls === undefined) {
+    if (navClasses.length >= NAV_CLASSES_MAX) return -1;
+    const bound: number[] = [];
+    const terms = NAV_COLUMNS.map((_, k) => {
+      const lit = (NAV_LITERAL_COLS as readonly number[]).indexOf(k);
+      if (lit >= 0) return sqlText(cols.dictionary[strings[so + lit]!]!);
+      if (NAV_COL_GROUPS[k] === 0 || (NAV_COL_GROUPS[k]! & shape) !== 0) {
+        bound.push(k);
+        return '?';
+      }
+      return 'NULL';
+    });
+    cls = navClasses.length;
+    navClasses.push({ bound, tuple: `(${terms.join(', ')})` });
+    navClassIds.set(packed, cls);
+  }
+  return cls;
 }
+
+/** A shaped statement and its parameter array (reused: a statement runs to completion before the next). */
+interface ShapedInsert {
+  stmt: SqliteStatement;
+  params: (string | number | null)[];
+}
+const shapedCache = new WeakMap<SqliteDatabase, Map<string, ShapedInsert>>();
 
 /** Value of NAV_COLUMNS column `k` of row `i` (NaN and the NULL code → null). */
 function navValue(cols: NavSampleColumns, i: number, k: number): string | number | null {
@@ -467,19 +523,23 @@ const NUM_POS: number[] = NAV_COLUMNS.map((_, k) => (NUM_COLS as readonly number
 const STR_POS: number[] = NAV_COLUMNS.map((_, k) => (STR_COLS as readonly number[]).indexOf(k));
 
 /** Inserts rows [from, to) with one statement: shaped when one is (or can be) prepared, else all columns bound. */
-function insertNavChunk(c: SqliteDatabase, cols: NavSampleColumns, from: number, to: number): void {
-  let key = '';
-  for (let i = from; i < to; i++) key += String.fromCharCode(65 + navRowShape(cols, i));
+function insertNavChunk(c: SqliteDatabase, cols: NavSampleColumns, from: number, to: number, textIds: readonly number[]): void {
   let cache = shapedCache.get(c);
   if (cache === undefined) shapedCache.set(c, (cache = new Map()));
-  let shaped = cache.get(key);
-  if (shaped === undefined && cache.size < NAV_SHAPED_MAX) {
+  let key = '';
+  for (let i = from; i < to; i++) {
+    const cls = navRowClass(cols, i, textIds);
+    if (cls < 0) break;
+    key += String.fromCharCode(0x100 + cls);
+  }
+  let shaped = key.length === to - from ? cache.get(key) : undefined;
+  if (shaped === undefined && key.length === to - from && cache.size < NAV_SHAPED_MAX) {
     const tuples: string[] = [];
     let count = 0;
     for (let r = 0; r < key.length; r++) {
-      const bound = NAV_SHAPE_COLUMNS[key.charCodeAt(r) - 65]!;
-      count += bound.length;
-      tuples.push(`(${NAV_COLUMNS.map((_, k) => (bound.includes(k) ? '?' : 'NULL')).join(', ')})`);
+      const cls = navClasses[key.charCodeAt(r) - 0x100]!;
+      count += cls.bound.length;
+      tuples.push(cls.tuple);
     }
     const sql = `INSERT INTO nav_sample (${NAV_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`;
     shaped = { stmt: c.prepare(sql), params: new Array<string | number | null>(count).fill(null) };
@@ -489,7 +549,7 @@ function insertNavChunk(c: SqliteDatabase, cols: NavSampleColumns, from: number,
     const params = shaped.params;
     let at = 0;
     for (let i = from; i < to; i++) {
-      for (const k of NAV_SHAPE_COLUMNS[key.charCodeAt(i - from) - 65]!) params[at++] = navValue(cols, i, k);
+      for (const k of navClasses[key.charCodeAt(i - from) - 0x100]!.bound) params[at++] = navValue(cols, i, k);
     }
     shaped.stmt.run(params);
     return;

@@ -175,11 +175,12 @@ describe('flight DB helpers', () => {
     expect(readPorts(db).find((p) => p.name === 'gps')?.bytesReceived).toBe(10);
   });
 
-  it('stores every row exactly, whether its chunk gets a statement shaped to its NULLs or the all-columns one', () => {
+  it('stores every row exactly, whether its chunk gets a statement shaped to its NULLs and texts or the all-columns one', () => {
     // Rows in a pseudo-random order of kinds, with optional values present or not: far more chunk
     // shapes than statements are prepared for, so both insert paths run; each row must read back
     // as it went in (order, every field, NULLs).
     const db = writer();
+    upsertPort(db, { name: "it's-a-port", role: 'other', path: '/dev/x', baudRate: 0, status: 'open', lastError: null, statusTUs: T0 });
     let seed = 7;
     const rnd = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const rows: NavSampleInsert[] = [];
@@ -195,7 +196,8 @@ describe('flight DB helpers', () => {
         { kind: 'time', sentence: 'ZDA', talker: 'GP', tUs },
       ];
       const sample = choices[Math.floor(rnd() * choices.length)]!;
-      rows.push({ ...row(sample, i), tUs, rawOffset: rnd() < 0.2 ? null : i * 80, flags: rnd() < 0.1 ? ['no-fix'] : [] });
+      const port = rnd() < 0.05 ? "it's-a-port" : row(sample, i).port; // texts are SQL literals in shaped statements
+      rows.push({ ...row(sample, i), tUs, port, rawOffset: rnd() < 0.2 ? null : i * 80, flags: rnd() < 0.1 ? ['no-fix'] : [] });
     }
     expect(insertNavSamples(db, rows)).toBe(rows.length);
     const back = readNavSamples(db);
