@@ -109,30 +109,47 @@ function frameClean(raw: string): FrameResult | null {
   const h2 = hexValue(raw.charCodeAt(star + 2));
   if (h1 < 0 || h2 < 0) return null;
   let sum = 0;
-  let comma = -1;
   for (let i = 1; i < star; i++) {
     const c = raw.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x24 || c === 0x21 || c === 0x2a) return null;
-    if (comma < 0 && c === 0x2c) comma = i;
+    if (CLEAN_BODY_CHAR[c] !== 1) return null; // (undefined above 0xFF)
     sum ^= c;
   }
   if (sum !== h1 * 16 + h2) return null;
+  let comma = raw.indexOf(',', 1);
+  if (comma > star) comma = -1;
   const addressEnd = comma < 0 ? star : comma;
   if (addressEnd - 1 < 3) return null;
   for (let i = 1; i < addressEnd; i++) if (!isUpperOrDigit(raw.charCodeAt(i))) return null;
-  const address = raw.slice(1, addressEnd);
-  const isProprietary = raw.charCodeAt(1) === 0x50; // 'P'
+  const parts = addressParts(raw.slice(1, addressEnd));
   return {
     ok: true,
     frame: {
       start: c0 === 0x24 ? '$' : '!',
-      address,
-      talker: isProprietary ? 'P' : address.slice(0, 2),
-      type: isProprietary ? address : address.slice(2),
+      address: parts.address,
+      talker: parts.talker,
+      type: parts.type,
       fields: comma < 0 ? [] : raw.slice(comma + 1, star).split(','),
       checksum: 'ok',
     },
   };
+}
+
+/** Printable ASCII other than '$', '!' and '*': what a clean sentence body is made of. */
+const CLEAN_BODY_CHAR = new Uint8Array(256);
+for (let c = 0x20; c <= 0x7e; c++) CLEAN_BODY_CHAR[c] = c === 0x24 || c === 0x21 || c === 0x2a ? 0 : 1;
+
+/**
+ * Address, talker and type of an address, the same string objects for every line of a stream (a
+ * few addresses): later lookups by type or talker (counters, dictionaries) reuse their hashes.
+ */
+const ADDRESS_PARTS = new Map<string, { address: string; talker: string; type: string }>();
+function addressParts(address: string): { address: string; talker: string; type: string } {
+  let parts = ADDRESS_PARTS.get(address);
+  if (parts === undefined) {
+    parts = { address, ...typeOfAddress(address) };
+    if (ADDRESS_PARTS.size < 1024) ADDRESS_PARTS.set(address, parts);
+  }
+  return parts;
 }
 
 /** The full framing rules (see splitSentence), every rejection with its detail. */
