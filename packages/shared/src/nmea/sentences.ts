@@ -257,7 +257,6 @@ function decodeVtg(ctx: SentenceContext): NavSample[] {
   const modern = ctx.fields.length >= 8 || f(ctx, 1) === 'T';
   const [iTrack, iKn, iKmh] = modern ? [0, 4, 6] : [0, 2, 3];
   const track = parseAngle(f(ctx, iTrack), 'track');
-  // nmea-simple reads the modern layout only.
   const speedKn = checked(f(ctx, iKn), 'speed (knots)', 0, 100_000);
   const speedKmh = checked(f(ctx, iKmh), 'speed (km/h)', 0, 200_000);
   const mode = modern ? faaMode(f(ctx, 8)) : '';
