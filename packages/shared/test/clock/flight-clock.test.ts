@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FlightClock, clockFitToUtc, type ClockObservation } from '../../src/clock/index.js';
+import { prng } from '../helpers/prng.js';
 
 // ---- deterministic simulation ------------------------------------------------------------------
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const S = 1_000_000; // µs per second
 const T0 = Date.UTC(2024, 5, 1, 10, 0, 0) * 1000; // GPS time of the first fix, µs

@@ -8,20 +8,9 @@ import type { DecodeResult } from '../../src/nav/types.js';
 import { DECODED_SENTENCES, REJECT_REASONS } from '../../src/nav/types.js';
 import { nmeaSentence } from '../../src/nmea/checksum.js';
 import { NmeaDecoder } from '../../src/nmea/index.js';
+import { prng } from '../helpers/prng.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/nmea/', import.meta.url));
-
-/** mulberry32: small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function wellFormed(r: DecodeResult): void {
   if (r.status === 'rejected') {

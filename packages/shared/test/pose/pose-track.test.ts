@@ -7,6 +7,7 @@ import type {
   VelocitySample,
 } from '../../src/nav/types.js';
 import { PoseTrack, type Pose, type PoseValue } from '../../src/pose/index.js';
+import { prng } from '../helpers/prng.js';
 
 // ---- sample builders ---------------------------------------------------------------------------
 
@@ -43,18 +44,6 @@ function vel(tUs: number, speedMps: number | null, trackDeg: number | null): Tim
 }
 function palt(tUs: number, altitudeM: number): Timed<PressureAltitudeSample> {
   return { kind: 'pressure-altitude', sentence: 'PGRMZ', talker: 'P', tUs, altitudeM };
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const val = (v: PoseValue): number | null => v.value;
