@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAssets, readEvents } from '@flysnap/shared';
 import { inlineAssetWriter, workerAssetWriter, type AssetToWrite, type AssetWriter } from '../../src/cameras/asset-writer.js';
+import { EMPTY_POSE } from '../../src/cameras/pose-source.js';
 import { makeTestArray, type TestArray } from './helpers/env.js';
 
 const asset = (relPath: string, sha = 'a'): AssetToWrite => ({
@@ -13,13 +14,7 @@ const asset = (relPath: string, sha = 'a'): AssetToWrite => ({
   appearedTUs: null,
   appearedMonoUs: null,
   status: 'complete',
-  latDeg: null,
-  lonDeg: null,
-  altitudeM: null,
-  pressureAltitudeM: null,
-  headingDeg: null,
-  speedMps: null,
-  trackDeg: null,
+  ...EMPTY_POSE,
   poseQuality: { isAwaitingData: true, missing: {} },
 });
 

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { openFlightDb, type AssetPose, type FlightDb } from '@flysnap/shared';
-import type { PoseAnswer, PoseSource } from '../../../src/cameras/pose-source.js';
+import { openFlightDb, type FlightDb } from '@flysnap/shared';
+import { EMPTY_POSE, type PoseAnswer, type PoseSource } from '../../../src/cameras/pose-source.js';
 
 const run = promisify(execFile);
 const WRITER = fileURLToPath(new URL('./writer.mjs', import.meta.url));
@@ -48,20 +48,10 @@ export function makeTestArray(prefix = 'fs-cam-'): TestArray {
   };
 }
 
-const NULL_POSE: AssetPose = {
-  latDeg: null,
-  lonDeg: null,
-  altitudeM: null,
-  pressureAltitudeM: null,
-  headingDeg: null,
-  speedMps: null,
-  trackDeg: null,
-};
-
 /** A pose source with no navigation data yet: every field missing, awaiting data. */
 export const noNavYet: PoseSource = {
   poseAt(): PoseAnswer {
-    return { pose: NULL_POSE, quality: { isAwaitingData: true, missing: { latDeg: 'no-data' } } };
+    return { pose: EMPTY_POSE, quality: { isAwaitingData: true, missing: { latDeg: 'no-data' } } };
   },
 };
 
