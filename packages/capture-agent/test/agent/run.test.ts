@@ -4,26 +4,21 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAgent, type AgentProcess } from '../helpers/agent.js';
+import { AgentPool, type AgentProcess } from '../helpers/agent.js';
 import { add, addressTypeCounts, expectedFromLog, fixture, rawLogBytes, readSummary, splitLines, writeConfig } from '../helpers/flight.js';
 import { makePty, waitFor, type PtyPair } from '../helpers/pty.js';
 
 let dir: string;
 let array: string;
 const ptys: PtyPair[] = [];
-const agents: AgentProcess[] = [];
+const agents = new AgentPool();
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ca-run-'));
   array = join(dir, 'array');
 });
 afterEach(async () => {
-  for (const a of agents.splice(0)) {
-    if (a.child.exitCode === null && a.child.signalCode === null) {
-      a.child.kill('SIGKILL');
-      await a.exited;
-    }
-  }
+  await agents.killAll();
   for (const p of ptys.splice(0)) await p.unplug().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -32,12 +27,6 @@ async function pty(name: string): Promise<PtyPair> {
   const p = await makePty(join(dir, `${name}-dev`), join(dir, `${name}-host`));
   ptys.push(p);
   return p;
-}
-
-function agent(config: string): AgentProcess {
-  const a = startAgent(['run', '--config', config]);
-  agents.push(a);
-  return a;
 }
 
 const isPortState = (port: string, state: string) => (r: { msg: string; [k: string]: unknown }) => r['port'] === port && r.msg === `port ${state}`;
@@ -65,7 +54,7 @@ describe('capture-agent run', () => {
       { name: 'compass', role: 'compass', path: ports[1]!.devicePath },
       { name: 'altimeter', role: 'altimeter', path: ports[2]!.devicePath, baudRate: 9600 },
     ]);
-    const a = agent(config);
+    const a = agents.run(config);
     for (const n of ['gps', 'compass', 'altimeter']) await a.waitForLog(isPortState(n, 'open'), `${n} open`);
     ports[0]!.write(logs.gps);
     ports[1]!.write(logs.compass);
@@ -128,7 +117,7 @@ describe('capture-agent run', () => {
       { name: 'gps', role: 'gps', path: gps.devicePath, reconnectMinMs: 50, reconnectMaxMs: 200 },
       { name: 'quiet', role: 'compass', path: quiet.devicePath, watchdogMs: 500 },
     ]);
-    const a = agent(config);
+    const a = agents.run(config);
     await a.waitForLog(isPortState('gps', 'open'), 'gps open');
     gps.write(Buffer.concat(lines.slice(0, half)));
     await waitFor(() => linesReceived('gps') === half, 'first half in the DB');
@@ -158,7 +147,7 @@ describe('capture-agent run', () => {
     const lines = splitLines(fixture('hemi.log'));
     const gps = await pty('gps');
     const config = writeConfig(dir, array, [{ name: 'gps', role: 'gps', path: gps.devicePath }], { rawFlushMs: 100, dbFlushMs: 100 });
-    const a = agent(config);
+    const a = agents.run(config);
     await a.waitForLog(isPortState('gps', 'open'), 'gps open');
     const first = readSummary(array).flight!;
     // Keep sending while the agent is killed: some lines are in flight at the kill.
@@ -175,7 +164,7 @@ describe('capture-agent run', () => {
     a.child.kill('SIGKILL');
     await a.exited;
 
-    const b = agent(config);
+    const b = agents.run(config);
     await b.waitForLog((r) => r.msg.startsWith('took over a stale lock'), 'stale lock warning');
     await b.waitForLog(isPortState('gps', 'open'), 'gps open after restart');
     sendSome(lines.length - sent);

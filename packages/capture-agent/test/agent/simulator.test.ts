@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openFlightDb, readNavSamples } from '@flysnap/shared';
-import { startAgent, type AgentProcess } from '../helpers/agent.js';
+import { killAgent, startAgent, type AgentProcess } from '../helpers/agent.js';
 import { add, expectedFromLog, fixture, rawLogBytes, readSummary, splitLines, writeConfig } from '../helpers/flight.js';
 import { waitFor } from '../helpers/pty.js';
 
@@ -20,10 +20,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ca-sim-'));
 });
 afterEach(async () => {
-  if (agent && agent.child.exitCode === null && agent.child.signalCode === null) {
-    agent.child.kill('SIGKILL');
-    await agent.exited;
-  }
+  if (agent) await killAgent(agent);
   agent = null;
   rmSync(dir, { recursive: true, force: true });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { checkFlightDbIntegrity, openFlightDb, readAssets, type AssetRow } from '@flysnap/shared';
-import { startAgent, type AgentProcess } from '../helpers/agent.js';
+import { AgentPool } from '../helpers/agent.js';
 import { exifFieldsFor, makeJpeg } from './helpers/jpeg.js';
 import { waitFor } from './helpers/env.js';
 
@@ -19,18 +19,13 @@ const FILES_PER_CAMERA = 40;
 
 let dir: string;
 let array: string;
-const agents: AgentProcess[] = [];
+const agents = new AgentPool();
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ca-cam-kill-'));
   array = join(dir, 'array');
 });
 afterEach(async () => {
-  for (const a of agents.splice(0)) {
-    if (a.child.exitCode === null && a.child.signalCode === null) {
-      a.child.kill('SIGKILL');
-      await a.exited;
-    }
-  }
+  await agents.killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -45,12 +40,6 @@ function rows(): AssetRow[] {
   } catch {
     return []; // not created yet
   }
-}
-
-function agent(config: string): AgentProcess {
-  const a = startAgent(['run', '--config', config]);
-  agents.push(a);
-  return a;
 }
 
 /** One camera writing FILES_PER_CAMERA files in bursts of 5, chunked, as its own process per file. */
@@ -77,7 +66,7 @@ it('kill -9 during camera bursts, restart: no asset lost or duplicated', async (
     config,
     JSON.stringify({ array, ports: [], cameras: DEVICES.map((device, i) => ({ device, kind: 'image', folder: folders[i], extensions: ['.jpg'] })) }),
   );
-  const first = agent(config);
+  const first = agents.run(config);
   await first.waitForLog((r) => typeof r.msg === 'string' && r.msg.startsWith('capturing'), 'agent ready');
 
   const expected = new Map<string, string>();
@@ -89,7 +78,7 @@ it('kill -9 during camera bursts, restart: no asset lost or duplicated', async (
   const atKill = rows().length;
   expect(atKill).toBeLessThan(DEVICES.length * FILES_PER_CAMERA);
 
-  const second = agent(config);
+  const second = agents.run(config);
   await second.waitForLog((r) => typeof r.msg === 'string' && r.msg.startsWith('capturing'), 'agent ready again');
   await cameras;
   await waitFor('every file recorded', () => rows().length >= expected.size, 60_000);

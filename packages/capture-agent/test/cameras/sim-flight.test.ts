@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { openFlightDb, readAssets, type AssetRow } from '@flysnap/shared';
-import { CLI, startAgent, type AgentProcess } from '../helpers/agent.js';
+import { CLI, killAgent, startAgent, type AgentProcess } from '../helpers/agent.js';
 import { waitFor } from './helpers/env.js';
 
 const SIM = fileURLToPath(new URL('../../../../hardware-sim/dist/cli.js', import.meta.url));
@@ -17,10 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ca-sim-flight-'));
 const out = join(dir, 'flight');
 let agent: AgentProcess | null = null;
 afterAll(async () => {
-  if (agent && agent.child.exitCode === null && agent.child.signalCode === null) {
-    agent.child.kill('SIGKILL');
-    await agent.exited;
-  }
+  if (agent) await killAgent(agent);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,22 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, startAgent, type AgentProcess } from '../helpers/agent.js';
+import { AgentPool, runCli } from '../helpers/agent.js';
 import { add, expectedFromLog, fixture, writeConfig } from '../helpers/flight.js';
 import { waitFor } from '../helpers/pty.js';
 
 let dir: string;
-const agents: AgentProcess[] = [];
+const agents = new AgentPool();
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ca-cli-'));
 });
 afterEach(async () => {
-  for (const a of agents.splice(0)) {
-    if (a.child.exitCode === null && a.child.signalCode === null) {
-      a.child.kill('SIGKILL');
-      await a.exited;
-    }
-  }
+  await agents.killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -69,8 +64,7 @@ describe('capture-agent run: one agent per array', () => {
   it('refuses a second agent on the same array (exit 3) and keeps the first running; a missing port is not fatal', async () => {
     const array = join(dir, 'array');
     const config = writeConfig(dir, array, [{ name: 'gps', role: 'gps', path: join(dir, 'no-such-device') }]);
-    const first = startAgent(['run', '--config', config]);
-    agents.push(first);
+    const first = agents.run(config);
     await first.waitForLog((r) => r.msg === 'port missing', 'missing port reported');
     await first.waitForLog((r) => typeof r.msg === 'string' && r.msg.startsWith('capturing'), 'first agent capturing');
     const second = runCli(['run', '--config', config]);

@@ -67,3 +67,28 @@ export function runCli(args: string[]): { code: number | null; stdout: string; s
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** Kills an agent that is still running (SIGKILL, as a crash would) and waits until it has ended. */
+export async function killAgent(a: AgentProcess): Promise<void> {
+  if (a.child.exitCode === null && a.child.signalCode === null) {
+    a.child.kill('SIGKILL');
+    await a.exited;
+  }
+}
+
+/** The agents a test file starts, so that its afterEach can kill whichever are still running. */
+export class AgentPool {
+  readonly #agents: AgentProcess[] = [];
+
+  /** Starts `run --config FILE` and keeps it for `killAll`. */
+  run(config: string): AgentProcess {
+    const a = startAgent(['run', '--config', config]);
+    this.#agents.push(a);
+    return a;
+  }
+
+  /** Kills every agent started since the last call that is still running, one after the other. */
+  async killAll(): Promise<void> {
+    for (const a of this.#agents.splice(0)) await killAgent(a);
+  }
+}
