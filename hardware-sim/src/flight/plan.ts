@@ -79,38 +79,35 @@ export interface VideoPlan {
   relPath: string;
 }
 
-export interface TriggerTruth {
+/** The aircraft's true state at a UTC time (µs), as the truth files record it. */
+export interface TrueState {
+  tUs: number;
+  latDeg: number;
+  lonDeg: number;
+  altitudeM: number;
+  pressureAltitudeM: number;
+  headingDeg: number;
+  trackDeg: number;
+  speedMps: number;
+  phase: FlightPhase;
+}
+
+/** A picture's trigger: the true state at its shutter time, and what the camera made of it. */
+export interface TriggerTruth extends TrueState {
   device: string;
   relPath: string;
   /** Path relative to the flight's output folder. */
   file: string;
-  tUs: number;
   cameraClockUs: number;
   clockOffsetMs: number;
   exif: ExifCaptureTime;
-  latDeg: number;
-  lonDeg: number;
-  altitudeM: number;
-  pressureAltitudeM: number;
-  headingDeg: number;
-  trackDeg: number;
-  speedMps: number;
-  phase: FlightPhase;
   /** False for the file a camera left half-written. */
   isComplete: boolean;
 }
 
-export interface TrajectorySample {
-  tUs: number;
-  latDeg: number;
-  lonDeg: number;
-  altitudeM: number;
-  pressureAltitudeM: number;
-  headingDeg: number;
-  trackDeg: number;
-  speedMps: number;
+/** One line of truth/trajectory.jsonl. */
+export interface TrajectorySample extends TrueState {
   climbMps: number;
-  phase: FlightPhase;
 }
 
 export interface FaultRecord {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { NmeaDecoder, type NavSample } from '@flysnap/shared';
 import exifr from 'exifr';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TrajectorySample, TriggerTruth } from '../../src/flight/plan.js';
 import { Collector, runCleanups, startCli, tempDir, until } from '../helpers.js';
 
 afterEach(runCleanups);
@@ -13,26 +14,6 @@ const exists = (path: string): Promise<boolean> => lstat(path).then(() => true, 
 
 async function jsonl<T>(path: string): Promise<T[]> {
   return (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
-}
-
-interface Truth {
-  tUs: number;
-  latDeg: number;
-  lonDeg: number;
-  altitudeM: number;
-  pressureAltitudeM: number;
-  headingDeg: number;
-  trackDeg: number;
-  speedMps: number;
-}
-
-interface Trigger extends Truth {
-  device: string;
-  relPath: string;
-  file: string;
-  cameraClockUs: number;
-  exif: { dateTimeOriginal: string; subSecTimeOriginal: string; offsetTimeOriginal: string };
-  isComplete: boolean;
 }
 
 function lines(bytes: Buffer): string[] {
@@ -110,7 +91,7 @@ describe('hardware-sim flight', () => {
     expect(sent.gps?.droppedBytes).toBeGreaterThan(0);
 
     // GPS agrees with the true trajectory within NMEA precision.
-    const truth = new Map((await jsonl<Truth>(join(out, 'truth', 'trajectory.jsonl'))).map((t) => [t.tUs, t]));
+    const truth = new Map((await jsonl<TrajectorySample>(join(out, 'truth', 'trajectory.jsonl'))).map((t) => [t.tUs, t]));
     const decoder = new NmeaDecoder({ missingChecksum: 'reject' });
     // Lines at the edges of a reading session (around the unplug) may be cut: keep them apart.
     const rejected: string[] = [];
@@ -164,7 +145,7 @@ describe('hardware-sim flight', () => {
     }
 
     // Pictures: each complete one is a JPEG with the trigger's EXIF time; the half-written one is not.
-    const triggers = await jsonl<Trigger>(join(out, 'truth', 'triggers.jsonl'));
+    const triggers = await jsonl<TriggerTruth>(join(out, 'truth', 'triggers.jsonl'));
     expect(triggers.length).toBe(report.images.written);
     const half = triggers.filter((t) => !t.isComplete);
     expect(half).toHaveLength(1);
