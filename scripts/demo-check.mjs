@@ -1,6 +1,8 @@
 // Checks a recorded demo flight against the simulator's ground truth and prints one JSON object:
 // every picture the simulator finished is an asset exactly once, its SHA-256 matches the file,
 // and the pose error (position, heading wrap-aware, GPS altitude) is within the issue's bounds.
+// A picture may lack a pose only when its pose quality says why (e.g. 'gap-too-large' while the
+// GPS was unplugged): a missing pose without a reason is a failure.
 //
 // Usage: node scripts/demo-check.mjs FLIGHT_DIR   (FLIGHT_DIR = hardware-sim flight --out)
 import { readFileSync } from 'node:fs';
@@ -42,6 +44,8 @@ const problems = [];
 let missing = 0;
 let duplicated = 0;
 let recorded = 0;
+/** Pictures without a pose, by the reason their pose quality gives. */
+const withoutPose = {};
 let maxPositionErrorM = 0;
 let maxHeadingErrorDeg = 0;
 let maxAltitudeErrorM = 0;
@@ -62,11 +66,17 @@ for (const t of truth) {
     problems.push(`${t.device}/${t.relPath}: recorded hash/size differ from the file`);
     continue;
   }
+  recorded++;
   if (a.latDeg === null || a.lonDeg === null || a.headingDeg === null || a.altitudeM === null) {
-    problems.push(`${t.device}/${t.relPath}: no pose (${JSON.stringify(a.poseQuality)})`);
+    const missing = a.poseQuality?.missing ?? {};
+    const field = a.latDeg === null ? 'latDeg' : a.headingDeg === null ? 'headingDeg' : 'altitudeM';
+    const reason = missing[field];
+    if (typeof reason !== 'string' || a.poseQuality?.isAwaitingData) {
+      problems.push(`${t.device}/${t.relPath}: no pose and no final reason (${JSON.stringify(a.poseQuality)})`);
+    }
+    withoutPose[reason ?? 'none'] = (withoutPose[reason ?? 'none'] ?? 0) + 1;
     continue;
   }
-  recorded++;
   maxPositionErrorM = Math.max(maxPositionErrorM, distanceM(a.latDeg, a.lonDeg, t.latDeg, t.lonDeg));
   maxHeadingErrorDeg = Math.max(maxHeadingErrorDeg, angleDiffDeg(a.headingDeg, t.headingDeg));
   maxAltitudeErrorM = Math.max(maxAltitudeErrorM, Math.abs(a.altitudeM - t.altitudeM));
@@ -83,6 +93,7 @@ process.stdout.write(
     recorded,
     missing,
     duplicated,
+    withoutPose,
     maxPositionErrorM,
     maxHeadingErrorDeg,
     maxAltitudeErrorM,
