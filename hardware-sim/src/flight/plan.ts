@@ -417,13 +417,7 @@ export function buildFlightPlan(options: FlightOptions, startUtcUs: number): Fli
         cameraClockUs: im.cameraClockUs,
         clockOffsetMs: options.cameraClockOffsetMs[im.device] ?? 0,
         exif: im.exif,
-        latDeg: p.latDeg,
-        lonDeg: p.lonDeg,
-        altitudeM: p.altitudeM,
-        pressureAltitudeM: p.altitudeM + constants.pressureAltitudeOffsetM,
-        headingDeg: p.headingDeg,
-        trackDeg: p.trackDeg,
-        speedMps: p.speedMps,
+        ...trueMotion(p, constants),
         phase: p.phase,
         isComplete: im.cutAtFraction === null,
       };
@@ -441,6 +435,19 @@ export function buildFlightPlan(options: FlightOptions, startUtcUs: number): Fli
   };
 }
 
+/** The truth files' position, altitudes and motion at a true pose (pressure altitude = true + the flight's offset). */
+function trueMotion(p: TruePose, constants: FlightConstants): Omit<TrueState, 'tUs' | 'phase'> {
+  return {
+    latDeg: p.latDeg,
+    lonDeg: p.lonDeg,
+    altitudeM: p.altitudeM,
+    pressureAltitudeM: p.altitudeM + constants.pressureAltitudeOffsetM,
+    headingDeg: p.headingDeg,
+    trackDeg: p.trackDeg,
+    speedMps: p.speedMps,
+  };
+}
+
 /** The true trajectory over the window, every TRAJECTORY_STEP_S. */
 export function* trajectorySamples(plan: FlightPlan): Generator<TrajectorySample> {
   const { options, constants, trajectory } = plan;
@@ -450,13 +457,7 @@ export function* trajectorySamples(plan: FlightPlan): Generator<TrajectorySample
     const p = trajectory.poseAt(options.fromS + simS);
     yield {
       tUs: tUsAt(constants.startUtcUs, simS),
-      latDeg: p.latDeg,
-      lonDeg: p.lonDeg,
-      altitudeM: p.altitudeM,
-      pressureAltitudeM: p.altitudeM + constants.pressureAltitudeOffsetM,
-      headingDeg: p.headingDeg,
-      trackDeg: p.trackDeg,
-      speedMps: p.speedMps,
+      ...trueMotion(p, constants),
       climbMps: p.climbMps,
       phase: p.phase,
     };
