@@ -117,8 +117,25 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.poll().finally(() => this.#schedule());
-    }, this.#pollMs);
+    }, this.#nextDelayMs());
     this.#timer.unref?.();
+  }
+
+  /**
+   * The poll period, or less when a file's closed-settle time runs out sooner: the next look is
+   * then right at that moment instead of up to one period after it (the same `closedSettleMs` of
+   * unchanged size is still required; only the wait for the next look after it is cut).
+   */
+  #nextDelayMs(): number {
+    const now = monoNowUs();
+    let delayMs = this.#pollMs;
+    for (const f of this.#files.values()) {
+      const policy = this.#policies.get(f.device);
+      if (!policy || f.sizeBytes <= 0 || f.ending === 'invalid') continue;
+      const dueMs = (f.lastChangeMonoUs - now) / 1000 + policy.closedSettleMs;
+      if (dueMs > 0 && dueMs < delayMs) delayMs = dueMs;
+    }
+    return Math.max(1, Math.ceil(delayMs));
   }
 
   /** One look at every settling file. Public for tests that drive time themselves. */
