@@ -4,7 +4,7 @@ import { mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { arrayPaths, setFlightEnded } from '@flysnap/shared';
 import type { AgentConfig } from '../config/index.js';
-import { openOrCreateFlight, FlightOpenError } from '../flight/index.js';
+import { isMountPoint, openOrCreateFlight, FlightOpenError } from '../flight/index.js';
 import { acquireArrayLock } from '../lock/index.js';
 import type { Logger } from '../log/index.js';
 import { CapturePipeline } from '../pipeline/index.js';
@@ -68,6 +68,11 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
       data: { pid: process.pid, tookOverLockFromPid: lock.tookOverFrom?.pid ?? null },
     });
     if (!isNew) setFlightEnded(flightDb, flight.id, null);
+    if (!isMountPoint(root)) {
+      const message = `array ${root} is not a mount point: the flight is written to the disk that holds ${dirname(root)} (is the array mounted?)`;
+      agentLog.warn({ array: root }, message);
+      store.recordEvent({ tUs: startTUs, monoUs: monoNowUs(), level: 'warn', source: 'agent', code: 'array-not-mount-point', message, data: { array: root } });
+    }
     const ctx: SourceContext = { config, arrayRoot: root, flight, flightDb, store, pipeline, log };
     const sources: CaptureSource[] = [];
     try {

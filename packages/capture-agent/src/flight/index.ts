@@ -1,1 +1,2 @@
 export * from './openFlight.js';
+export * from './mountPoint.js';

@@ -67,6 +67,11 @@ describe('capture-agent run: one agent per array', () => {
     const first = agents.run(config);
     await first.waitForLog((r) => r.msg === 'port missing', 'missing port reported');
     await first.waitForLog((r) => typeof r.msg === 'string' && r.msg.startsWith('capturing'), 'first agent capturing');
+    // The test array is a plain folder, as an unmounted array's mount point would be: said loudly.
+    await first.waitForLog(
+      (r) => typeof r.msg === 'string' && r.msg === `array ${array} is not a mount point: the flight is written to the disk that holds ${dir} (is the array mounted?)`,
+      'not-a-mount-point warning',
+    );
     const second = runCli(['run', '--config', config]);
     expect(second.code).toBe(3);
     expect(second.stderr).toMatch(new RegExp(`locked by a running capture-agent \\(pid ${first.child.pid}`));
