@@ -128,6 +128,18 @@ function position(
   ];
 }
 
+/**
+ * A satellite count: an integer in [0, max] when present. Stored in a STRICT INTEGER column, so a
+ * fraction ("10.5") is malformed here rather than failing a whole DB batch later.
+ */
+function satelliteCount(raw: string, max: number): number | null {
+  const sats = checked(raw, 'satellites', 0, max);
+  if (sats !== null && !Number.isInteger(sats)) {
+    throw new FieldError('malformed-field', `satellites ${JSON.stringify(raw)} is not an integer`);
+  }
+  return sats;
+}
+
 function altitude(raw: string, name: string): number | null {
   return checked(raw, name, ALTITUDE_RANGE_M[0], ALTITUDE_RANGE_M[1]);
 }
@@ -184,10 +196,7 @@ function decodeGga(ctx: SentenceContext): NavSample[] {
   if (quality !== null && (quality < 0 || quality > 9)) {
     throw new FieldError('impossible-value', `fix quality ${JSON.stringify(f(ctx, 5))} is outside 0..9`);
   }
-  const sats = checked(f(ctx, 6), 'satellites', 0, 99);
-  if (sats !== null && !Number.isInteger(sats)) {
-    throw new FieldError('malformed-field', `satellites ${JSON.stringify(f(ctx, 6))} is not an integer`);
-  }
+  const sats = satelliteCount(f(ctx, 6), 99);
   const hdop = checked(f(ctx, 7), 'HDOP', 0, MAX_DOP);
   const alt = altitude(f(ctx, 8), 'altitude');
   parseEnum(f(ctx, 9), 'altitude unit', ['M']);
@@ -239,7 +248,7 @@ function decodeGns(ctx: SentenceContext): NavSample[] {
   if (!/^[A-Z]*$/.test(mode)) {
     throw new FieldError('malformed-field', `mode indicator ${JSON.stringify(mode)} is not letters`);
   }
-  const sats = checked(f(ctx, 6), 'satellites', 0, 999);
+  const sats = satelliteCount(f(ctx, 6), 999);
   const hdop = checked(f(ctx, 7), 'HDOP', 0, MAX_DOP);
   const alt = altitude(f(ctx, 8), 'altitude');
 

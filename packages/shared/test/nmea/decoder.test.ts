@@ -206,6 +206,20 @@ describe('GLL, GNS, VTG, GSA', () => {
     expect(accepted(n).flags).toEqual(['no-fix']);
   });
 
+  it('GNS: a fractional satellite count is malformed (like GGA), not stored as 10.5', () => {
+    const gns = rejectedOf(new NmeaDecoder().decode(nmeaSentence('GNGNS,191503.01,3645.876324,N,03124.670280,E,AAN,10.5,1.3,-6.7,32.0,,,V')));
+    expect([gns.reason, gns.sentence]).toEqual(['malformed-field', 'GNS']);
+    expect(gns.detail).toContain('satellites "10.5" is not an integer');
+    const gga = rejectedOf(new NmeaDecoder().decode(nmeaSentence('GPGGA,120000,3715.6616,N,12157.6709,W,1,10.5,1.0,86.0,M,,M,,')));
+    expect([gga.reason, gga.detail]).toEqual(['malformed-field', 'GPGGA: satellites "10.5" is not an integer']);
+    // the other integer fields decoded: GGA fix quality, GSA fix mode
+    const quality = rejectedOf(new NmeaDecoder().decode(nmeaSentence('GPGGA,120000,3715.6616,N,12157.6709,W,1.5,08,1.0,86.0,M,,M,,')));
+    expect([quality.reason, quality.detail]).toEqual(['malformed-field', 'GPGGA: fix quality "1.5" is not an integer']);
+    const fixMode = rejectedOf(new NmeaDecoder().decode(nmeaSentence('GPGSA,A,3.0,,,,,,,,,,,,,1.7,1.0,1.4')));
+    expect(fixMode.reason).toBe('malformed-field');
+    expect(fixMode.detail).toContain('fix mode');
+  });
+
   it('VTG: modern and NMEA 1.x layouts, speed in m/s, track null when empty, mode N = no fix', () => {
     const modern = only(new NmeaDecoder().decode('$GNVTG,,T,,M,0.029,N,0.053,K,A*30'), 'velocity');
     expect(modern).toEqual({
