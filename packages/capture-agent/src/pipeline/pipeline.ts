@@ -88,7 +88,6 @@ export class CapturePipeline {
   readonly #rolloverReferenceUs: number | null;
   readonly #fallbackOffsetUs: number;
   readonly #maxPending: number;
-  readonly #portLatencyUs: Record<string, number> = {};
   #pending: PendingSample[] = [];
   #lastStoredFitMonoUs = Number.NEGATIVE_INFINITY;
   #fitPort: string | null = null;
@@ -104,13 +103,14 @@ export class CapturePipeline {
     this.#rolloverReferenceUs = options.rolloverReferenceUs ?? null;
     this.#fallbackOffsetUs = options.fallbackOffsetUs ?? Date.now() * 1000 - Number(process.hrtime.bigint() / 1000n);
     this.#maxPending = options.maxPendingSamples ?? 100_000;
-    this.clock = new FlightClock({ portLatencyUs: this.#portLatencyUs });
+    // No per-port latency in the clock: each port subtracts its own before feeding a pair
+    // (the clock copies its options at construction, before any port is added).
+    this.clock = new FlightClock({ latencyUs: 0 });
   }
 
   /** Adds a port; `rawLog` = where its lines are appended (null: replay, lines are already on disk). */
   addPort(options: PipelinePortOptions, rawLog: RawLogWriter | null): PortPipeline {
     if (this.ports.has(options.name)) throw new Error(`pipeline: port ${options.name} added twice`);
-    this.#portLatencyUs[options.name] = Math.round(options.latencyMs * 1000);
     const decoder = new NmeaDecoder({ missingChecksum: options.checksumPolicy, rolloverReferenceUs: this.#rolloverReferenceUs });
     const port = new PortPipeline(this, options, decoder, rawLog);
     this.ports.set(options.name, port);
@@ -122,7 +122,7 @@ export class CapturePipeline {
     return this.clock.toUtc(monoUs)?.tUs ?? null;
   }
 
-  /** @internal A time pair from a gps port. */
+  /** @internal A time pair from a gps port: `monoUs` already has the port's latency taken off. */
   feedClock(port: string, monoUs: number, gpsTUs: number): void {
     const hadFit = this.clock.fit() !== null;
     let obs = this.clock.addPair(monoUs, gpsTUs, port);
@@ -318,7 +318,9 @@ export class PortPipeline {
     for (const sample of samples) {
       if (sample.tUs !== null) {
         if (sample.kind === 'time') {
-          if (this.#isGps && !flags.includes('no-fix')) this.#maybePair(monoUs, sample.tUs);
+          // The pair's monotonic side is when the sentence's time was true: receipt minus the port's
+          // latency. A pseudo receive time (plain device log) is the sentence time itself.
+          if (this.#isGps && !flags.includes('no-fix')) this.#maybePair(isPseudo ? monoUs : atMonoUs, sample.tUs);
           if (hasOtherTimedSample(samples, sample)) continue;
         }
         store.addSample({ sample, tUs: sample.tUs, tSource: 'sentence', port: name, rawOffset, receivedMonoUs: monoUs, flags });
