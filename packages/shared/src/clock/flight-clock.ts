@@ -12,6 +12,11 @@
 // A step of the GPS time (receiver clock stepping, restart) is detected against the current fit:
 // suspect pairs are held out of the window; when `jumpConfirmPairs` consecutive suspects agree,
 // the jump is reported and the window restarts from them. A lone suspect is an outlier.
+// A step BACK (suspects below the fit) looks exactly like lines arriving late for a while (a
+// stalled USB-serial adapter, a busy machine), so it is confirmed only once the agreeing suspects
+// also span `jumpConfirmSpanUs` of monotonic time; a step forward cannot be produced by latency
+// and is confirmed by the pair count alone. Suspects that stop agreeing or return to the model
+// were outliers (late lines), never a jump: the fit keeps the model meanwhile.
 // A reset of the monotonic clock (capture machine restart) is the caller's to handle: create a
 // new FlightClock or call reset(); until then such pairs are refused as 'mono-backwards'.
 
@@ -39,6 +44,8 @@ export interface FlightClockOptions {
   jumpThresholdUs?: number;
   /** Consecutive agreeing suspect pairs that confirm a jump. Default 3. */
   jumpConfirmPairs?: number;
+  /** A step back (consistent with late lines) is confirmed only when its agreeing suspects also span this much monotonic time, µs. Default 10_000_000 (10 s). */
+  jumpConfirmSpanUs?: number;
   /** Suspects agree when their offsets from the fit are within this of each other, µs. Default 200_000. */
   jumpAgreementUs?: number;
   /** Largest plausible drift of the monotonic clock against UTC, ppm; steeper slopes are not believed. Default 1000. */
@@ -175,6 +182,7 @@ const DEFAULTS: Required<Omit<FlightClockOptions, 'portLatencyUs'>> = {
   latencyUs: 0,
   jumpThresholdUs: 500_000,
   jumpConfirmPairs: 3,
+  jumpConfirmSpanUs: 10_000_000,
   jumpAgreementUs: 200_000,
   maxDriftPpm: 1000,
   minDriftSpanUs: 10_000_000,
@@ -287,11 +295,18 @@ export class FlightClock {
       this.#pending = []; // the earlier suspects were outliers of another kind
     }
     this.#pending.push(s);
+    this.#pending.sort((a, b) => a.x - b.x);
+    const mayBeLate = this.#pending.some((p) => p.r < 0);
     if (this.#pending.length < this.#opts.jumpConfirmPairs) {
       return { accepted: false, status: 'jump-suspect', residualUs };
     }
-    const suspects = this.#pending.slice().sort((a, b) => a.x - b.x);
+    const suspects = this.#pending.slice();
     const first = suspects[0]!;
+    // Below the fit, the suspects may be late lines: they must persist for jumpConfirmSpanUs of
+    // monotonic time, not only jumpConfirmPairs.
+    if (mayBeLate && suspects[suspects.length - 1]!.x - first.x < this.#opts.jumpConfirmSpanUs) {
+      return { accepted: false, status: 'jump-suspect', residualUs };
+    }
     const jump: ClockJump = {
       atMonoUs: first.x,
       confirmedAtMonoUs: s.x,

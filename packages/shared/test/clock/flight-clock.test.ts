@@ -387,21 +387,66 @@ describe('FlightClock: time jumps', () => {
     }
   });
 
-  it('-3 s step back is detected too', () => {
+  it('-3 s step back is detected too, once its pairs span jumpConfirmSpanUs (late lines look the same before)', () => {
     const clock = new FlightClock();
     const before: Truth = { t0Us: T0, m0Us: M0, driftPpm: 0 };
     feed(clock, simulate(before, { count: 50 }));
     const jumpMono = M0 + 50 * S;
     const after: Truth = { t0Us: trueUtc(before, jumpMono) - 3 * S, m0Us: jumpMono, driftPpm: 0 };
-    const obs = feed(clock, simulate(after, { count: 10 }));
-    expect(obs.map((o) => o.status).slice(0, 4)).toEqual([
+    const obs = feed(clock, simulate(after, { count: 20 }));
+    // 1 Hz: the 11th agreeing pair is the first to span 10 s.
+    expect(obs.map((o) => o.status)).toEqual([
+      ...new Array<string>(10).fill('jump-suspect'),
+      'jump-confirmed',
+      ...new Array<string>(9).fill('accepted'),
+    ]);
+    const jump = clock.jumps()[0]!;
+    expect(jump.stepUs).toBe(-3 * S);
+    expect(jump.atMonoUs).toBe(jumpMono);
+    expect(jump.confirmedAtMonoUs).toBe(jumpMono + 10 * S);
+    expect(jump.pairs).toBe(11);
+    expect(clock.jumps()).toHaveLength(1);
+    expect(errorAt(clock, after, M0 + 69 * S)).toBe(0);
+    // With jumpConfirmSpanUs: 0 the pair count alone confirms it, as for a step forward.
+    const quick = new FlightClock({ jumpConfirmSpanUs: 0 });
+    feed(quick, simulate(before, { count: 50 }));
+    expect(feed(quick, simulate(after, { count: 4 })).map((o) => o.status)).toEqual([
       'jump-suspect',
       'jump-suspect',
       'jump-confirmed',
       'accepted',
     ]);
-    expect(clock.jumps()[0]!.stepUs).toBe(-3 * S);
-    expect(errorAt(clock, after, M0 + 59 * S)).toBe(0);
+    expect(quick.jumps()[0]!.stepUs).toBe(-3 * S);
+  });
+
+  it('-1 s step back with 50 ms of jitter: confirmed after ~10 s, model follows, across seeds', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const rng = prng(seed);
+      const before: Truth = { t0Us: T0, m0Us: M0, driftPpm: -30 };
+      const clock = new FlightClock();
+      const pre = simulate(before, { count: 100, delay: uniformLate(rng, 50_000) });
+      feed(clock, pre);
+      const fitBefore = clock.fit()!;
+      const jumpMono = pre[99]!.markMonoUs + S;
+      const after: Truth = { t0Us: trueUtc(before, jumpMono) - S, m0Us: jumpMono, driftPpm: -30 };
+      const post = simulate(after, { count: 60, delay: uniformLate(rng, 50_000) });
+      const obs = feed(clock, post);
+      const at = obs.findIndex((o) => o.status === 'jump-confirmed');
+      expect(at, `seed ${seed}`).toBeGreaterThanOrEqual(10);
+      expect(at, `seed ${seed}`).toBeLessThanOrEqual(14);
+      expect(obs.slice(0, at).every((o) => o.status === 'jump-suspect')).toBe(true);
+      // Until then the old regime's model was kept.
+      expect(obs[at]!.jump!.previousFit).toBe(fitBefore);
+      expect(clock.jumps()).toHaveLength(1);
+      expect(Math.abs(clock.jumps()[0]!.stepUs + S)).toBeLessThan(60_000);
+      const fit = clock.fit()!;
+      expect(fit.fromMonoUs).toBeGreaterThanOrEqual(post[0]!.monoUs);
+      for (let m = fit.fromMonoUs; m <= fit.toMonoUs; m += 5 * S) {
+        const err = Math.abs(errorAt(clock, after, m));
+        expect(err).toBeLessThanOrEqual(fit.uncertaintyUs);
+        expect(err).toBeLessThan(10_000);
+      }
+    }
   });
 
   it('jumpConfirmPairs and jumpThresholdUs are honoured', () => {
@@ -420,6 +465,83 @@ describe('FlightClock: time jumps', () => {
       'accepted',
     ]);
     expect(clock.jumps()[0]!.stepUs).toBe(300_000);
+  });
+
+  /** Feeds 1 Hz pairs (as the agent does) with an extra delay per pair; checks the fit at every pair. */
+  function feedLate(
+    clock: FlightClock,
+    tr: Truth,
+    count: number,
+    extraUs: (k: number) => number,
+    jitter: () => number,
+  ): { maxErrUs: number; ratios: number[]; statuses: string[] } {
+    let maxErrUs = 0;
+    const ratios: number[] = []; // |error| / reported uncertainty at each pair's time mark
+    const statuses: string[] = [];
+    for (let k = 0; k < count; k++) {
+      const gpsTUs = tr.t0Us + k * S;
+      const mark = trueMono(tr, gpsTUs);
+      statuses.push(clock.addPair(Math.round(mark + jitter() + extraUs(k)), gpsTUs).status);
+      const u = clock.toUtc(mark);
+      if (k < 30) continue; // the disturbances start at 60 s; warm-up is tested elsewhere
+      const err = Math.abs(u!.tUs - trueUtc(tr, mark));
+      maxErrUs = Math.max(maxErrUs, err);
+      ratios.push(err / u!.uncertaintyUs);
+    }
+    return { maxErrUs, ratios, statuses };
+  }
+  /** The uncertainty's contract (see ClockFit.uncertaintyUs), over many seeds: a ~90 % bound, rarely exceeded by more than 2×. */
+  function expectHonest(ratios: readonly number[]): void {
+    expect(ratios.filter((r) => r <= 1).length / ratios.length).toBeGreaterThanOrEqual(0.9);
+    expect(Math.max(...ratios)).toBeLessThan(2);
+  }
+
+  it('lines 0.7 s late for 6 s are outliers, not a step back and forth (regression)', () => {
+    const allRatios: number[] = [];
+    for (let seed = 1; seed <= 10; seed++) {
+      const rng = prng(seed);
+      const tr: Truth = { t0Us: T0, m0Us: M0, driftPpm: 20 };
+      const clock = new FlightClock();
+      const late = (k: number) => (k >= 60 && k < 66 ? 700_000 : 0);
+      const { maxErrUs, ratios, statuses } = feedLate(clock, tr, 120, late, () => rng() * 20_000);
+      expect(clock.jumps(), `seed ${seed}`).toHaveLength(0);
+      expect(statuses.slice(60, 66).every((s) => s === 'jump-suspect')).toBe(true);
+      expect(statuses[66]).toBe('accepted');
+      // Before the fix: a -0.7 s jump, then a +0.7 s one, the model 0.7 s wrong in between.
+      expect(maxErrUs).toBeLessThan(10_000);
+      allRatios.push(...ratios);
+    }
+    expectHonest(allRatios);
+    // The reviewer's reproduction exactly (no jitter): the model never moves.
+    const tr: Truth = { t0Us: T0, m0Us: M0, driftPpm: 0 };
+    const clock = new FlightClock();
+    const { maxErrUs, ratios } = feedLate(clock, tr, 100, (k) => (k >= 60 && k < 66 ? 700_000 : 0), () => 0);
+    expect(clock.jumps()).toHaveLength(0);
+    expect(maxErrUs).toBeLessThanOrEqual(2);
+    expect(Math.max(...ratios)).toBeLessThanOrEqual(1);
+  });
+
+  it('lines later and later (+80 ms per second for 60 s) never confirm a jump (regression)', () => {
+    const allRatios: number[] = [];
+    for (let seed = 1; seed <= 10; seed++) {
+      const rng = prng(seed);
+      const tr: Truth = { t0Us: T0, m0Us: M0, driftPpm: -40 };
+      const clock = new FlightClock();
+      const late = (k: number) => (k >= 60 ? (k - 60) * 80_000 : 0);
+      const { maxErrUs, ratios } = feedLate(clock, tr, 120, late, () => rng() * 20_000);
+      expect(clock.jumps(), `seed ${seed}`).toHaveLength(0);
+      expect(maxErrUs).toBeLessThan(10_000);
+      allRatios.push(...ratios);
+    }
+    expectHonest(allRatios);
+    // The reviewer's reproduction exactly (no jitter). Before the fix: five false jumps, ending
+    // 4.1 s wrong while reporting 0.32 s of uncertainty.
+    const tr: Truth = { t0Us: T0, m0Us: M0, driftPpm: 0 };
+    const clock = new FlightClock();
+    const { maxErrUs, ratios } = feedLate(clock, tr, 120, (k) => (k >= 60 ? (k - 60) * 80_000 : 0), () => 0);
+    expect(clock.jumps()).toHaveLength(0);
+    expect(maxErrUs).toBeLessThanOrEqual(2);
+    expect(Math.max(...ratios)).toBeLessThanOrEqual(1);
   });
 
   it('GPS lost for 10 minutes, then back: no false jump, uncertainty grew meanwhile', () => {
