@@ -15,7 +15,16 @@ import { splitSentence, type Frame } from './frame.js';
 import { MIN_FIELDS, SENTENCE_DECODERS } from './sentences.js';
 
 export interface NmeaDecoderOptions {
-  /** Lines without `*hh`: 'accept-flag' accepts them with flag 'no-checksum' (some devices omit it), 'reject' rejects them as 'missing-checksum'. Default: 'accept-flag'. */
+  /**
+   * Lines without `*hh`: 'accept-flag' accepts them with flag 'no-checksum' (some devices omit it),
+   * 'reject' rejects them as 'missing-checksum'. Default: 'accept-flag'.
+   * Under 'accept-flag', once a sentence TYPE (talker stripped: 'HDT', 'GGA', also unknown types)
+   * has been received WITH a valid checksum by this decoder (one decoder = one port), a later line
+   * of that type WITHOUT one is rejected as 'truncated': the device sends checksums, so that line
+   * was cut short and its last field is likely cut too (`$HCHDT,12` from `$HCHDT,127.5,T*hh`).
+   * Devices that never send checksums, and types a device sends without one from the start, keep
+   * being accepted with the flag.
+   */
   missingChecksum?: 'accept-flag' | 'reject';
   /** UTC reference (µs since epoch, e.g. the machine clock at start) for GPS week-rollover detection; null = off, since replaying old logs is legitimate. Default: null. */
   rolloverReferenceUs?: number | null;
@@ -34,6 +43,8 @@ export interface DecoderStats {
 }
 
 const DECODED = new Set<string>(DECODED_SENTENCES);
+/** A port sends a few dozen types; past this many, new types are not remembered (no rejection). */
+const MAX_TYPES_WITH_CHECKSUM = 1024;
 
 function isDecoded(type: string): type is DecodedSentence {
   return DECODED.has(type);
@@ -50,6 +61,8 @@ export class NmeaDecoder {
   #valid: Record<string, number> = {};
   #unknown: Record<string, number> = {};
   #rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
+  /** Types received with a valid checksum (see `missingChecksum`); bounded against junk addresses. */
+  readonly #typesWithChecksum = new Set<string>();
 
   constructor(options: NmeaDecoderOptions = {}) {
     this.#missingChecksum = options.missingChecksum ?? 'accept-flag';
@@ -87,7 +100,16 @@ export class NmeaDecoder {
       if (this.#missingChecksum === 'reject') {
         return rejected('missing-checksum', `${frame.address} sentence has no *hh checksum`, frame.type);
       }
+      if (this.#typesWithChecksum.has(frame.type)) {
+        return rejected(
+          'truncated',
+          `${frame.address} sentence has no *hh checksum but earlier ${frame.type} sentences on this port had one: line cut`,
+          frame.type,
+        );
+      }
       flags.push('no-checksum');
+    } else if (this.#typesWithChecksum.size < MAX_TYPES_WITH_CHECKSUM) {
+      this.#typesWithChecksum.add(frame.type);
     }
     if (!isDecoded(frame.type)) return { status: 'unknown', sentence: frame.type, talker: frame.talker, flags };
     try {

@@ -377,6 +377,48 @@ describe('checksum policy', () => {
   });
 });
 
+describe("'accept-flag': a type seen with a checksum on this decoder, then without one, was cut", () => {
+  // hardware-sim's `truncate` fault: the line is cut in its body, so its '*hh' is lost.
+  const primed = (): NmeaDecoder => {
+    const d = new NmeaDecoder();
+    accepted(d.decode(nmeaSentence('HCHDT,274.1,T')));
+    accepted(d.decode('$GNVTG,,T,,M,0.029,N,0.053,K,A*30'));
+    accepted(d.decode(nmeaSentence('GPGGA,120000,3715.6616,N,12157.6709,W,1,08,1.0,543.2,M,,M,,')));
+    return d;
+  };
+
+  it.each([
+    ['$HCHDT,12', 'HDT'], // would be heading 12°
+    ['$GNVTG,,T,,M,2', 'VTG'], // cut in the speed (knots) field: would be 2 kn
+    ['$GPGGA,120001,3715.6616,N,12157.6709,W,1,08,1.0,54', 'GGA'], // cut in the altitude: would be 54 m
+    ['$GNGGA,120001,3715.6616,N,12157.6709,W,1,08,1.0,54', 'GGA'], // the type counts, not the talker
+  ])('%s → truncated', (line, type) => {
+    const r = rejectedOf(primed().decode(line));
+    expect([r.reason, r.sentence]).toEqual(['truncated', type]);
+    expect(r.detail).toContain('no *hh checksum');
+  });
+
+  it('a device that never sends checksums, or a type first sent without one, keeps working', () => {
+    const d = new NmeaDecoder();
+    for (let i = 0; i < 3; i++) expect(only(d.decode('$HCHDT,12.5,T'), 'heading').headingDeg).toBe(12.5);
+    accepted(d.decode(nmeaSentence('HCHDT,274.1,T'))); // another type with a checksum does not matter...
+    const other = primed();
+    expect(accepted(other.decode('$GPZDA,183531.00,23,12,2007,00,00')).flags).toEqual(['no-checksum']); // ...nor another type
+    expect(rejectedOf(d.decode('$HCHDT,12.5,T')).reason).toBe('truncated'); // but once HDT came with one, it is expected
+  });
+
+  it('the state is per decoder (per port): a fresh decoder accepts the same line flagged', () => {
+    rejectedOf(primed().decode('$HCHDT,12'));
+    expect(accepted(new NmeaDecoder().decode('$HCHDT,12')).flags).toEqual(['no-checksum']);
+  });
+
+  it("under 'reject' it stays missing-checksum", () => {
+    const d = new NmeaDecoder({ missingChecksum: 'reject' });
+    accepted(d.decode(nmeaSentence('HCHDT,274.1,T')));
+    expect(rejectedOf(d.decode('$HCHDT,12')).reason).toBe('missing-checksum');
+  });
+});
+
 describe('every reject reason', () => {
   it.each([
     ['bad-checksum', '$GPZDA,183531.00,23,12,2007,00,00*6D'],
