@@ -1,7 +1,7 @@
 // One agent per array: a lock file holding the owner's pid and the identity of that process
 // (boot id + process start time from /proc), so a pid reused after a reboot or a crash is not
 // mistaken for a live agent. A lock whose owner is gone is taken over, and the caller warned.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 export type LockErrorCode = 'LOCKED' | 'IO';
@@ -104,26 +104,108 @@ export function readLock(path: string): LockOwner | null {
   }
 }
 
-function writeNew(path: string, owner: LockOwner): boolean {
-  let fd: number;
+let tmpSeq = 0;
+
+/** A name next to `path` that no other process or call uses. */
+function uniqueName(path: string, tag: string): string {
+  tmpSeq += 1;
+  return `${path}.${tag}-${process.pid}-${tmpSeq}-${Date.now()}`;
+}
+
+function errCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? String(err);
+}
+
+/**
+ * Creates `path` holding `text`, atomically: the content is written and fsynced under a
+ * temporary name, then hard-linked to `path` (link fails with EEXIST when `path` exists), so no
+ * reader ever sees the lock file empty or half written. False when `path` already exists.
+ */
+function createWithContent(path: string, text: string): boolean {
+  const tmp = uniqueName(path, 'new');
+  const fd = openSync(tmp, 'wx', 0o644);
   try {
-    fd = openSync(path, 'wx', 0o644);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new LockError('IO', `lock ${path}: cannot create (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  try {
-    writeSync(fd, `${JSON.stringify(owner)}\n`);
+    writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  return true;
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new LockError('IO', `lock ${path}: cannot create (${errCode(err)})`);
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
+  }
 }
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Removes `path` only if it still holds `expected`: renames it to a unique name, compares, and
+ * links it back when it turned out to be another file (someone replaced it since it was read).
+ * True when the expected file was removed, or `path` was already gone.
+ */
+function removeIfUnchanged(path: string, expected: string): boolean {
+  const aside = uniqueName(path, 'stale');
+  try {
+    renameSync(path, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw new LockError('IO', `lock ${path}: cannot move stale lock aside (${errCode(err)})`);
+  }
+  if (readText(aside) === expected) {
+    try {
+      unlinkSync(aside);
+    } catch {
+      /* already gone */
+    }
+    return true;
+  }
+  // Not the file that was judged stale: put it back where it was.
+  try {
+    linkSync(aside, path);
+  } catch {
+    /* EEXIST: a new lock was created meanwhile; nothing better can be done */
+  }
+  try {
+    unlinkSync(aside);
+  } catch {
+    /* already gone */
+  }
+  return false;
+}
+
+/** Sleeps the thread (acquire is synchronous) for `ms`. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+const NO_OWNER: LockOwner = { pid: 0, hostname: '', bootId: null, startTicks: null, lockedAtUs: 0 };
+
+/** How many times acquire looks again while a takeover by another process is under way. */
+const MAX_ATTEMPTS = 200;
 
 /**
  * Takes the array's lock for this process. Throws LockError 'LOCKED' when a live agent holds it.
  * A lock left by a dead process (or garbage) is moved aside and replaced; `tookOverFrom` says so.
+ *
+ * The lock file is created with its content in one step (write a temporary file, fsync, link).
+ * Takeovers of a stale lock are serialized by a second lock file, `<path>.takeover`, taken the
+ * same way: under it, the stale file is read again, moved aside only if it is still that file,
+ * and replaced. A takeover lock left by a dead process is itself removed the same way.
  */
 export function acquireArrayLock(path: string): ArrayLock {
   const owner: LockOwner = {
@@ -133,37 +215,58 @@ export function acquireArrayLock(path: string): ArrayLock {
     startTicks: readStartTicks(process.pid),
     lockedAtUs: Date.now() * 1000,
   };
+  const text = `${JSON.stringify(owner)}\n`;
+  const takeoverPath = `${path}.takeover`;
   let tookOverFrom: LockOwner | null = null;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (writeNew(path, owner)) {
-      // Two agents taking over the same stale lock at once: only the one whose pid is in the file wins.
-      const now = readLock(path);
-      if (now?.pid !== owner.pid) break;
-      return {
-        path,
-        owner,
-        tookOverFrom,
-        release(): void {
-          if (readLock(path)?.pid === owner.pid) {
-            try {
-              unlinkSync(path);
-            } catch {
-              /* already gone */
-            }
-          }
-        },
-      };
-    }
-    const existing = readLock(path);
+  const held = (): ArrayLock => ({
+    path,
+    owner,
+    tookOverFrom,
+    release(): void {
+      if (readText(path) === text) {
+        try {
+          unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      }
+    },
+  });
+
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if (createWithContent(path, text)) return held();
+    const seen = readText(path);
+    if (seen === null) continue; // released meanwhile: try again
+    const existing = parseOwner(seen);
     if (existing && isOwnerAlive(existing)) {
       throw new LockError('LOCKED', `array is locked by a running capture-agent (pid ${existing.pid}, lock ${path})`, existing);
     }
-    tookOverFrom = existing ?? { pid: 0, hostname: '', bootId: null, startTicks: null, lockedAtUs: 0 };
+    // Stale: take it over, one process at a time.
+    if (!createWithContent(takeoverPath, text)) {
+      const guardText = readText(takeoverPath);
+      const guard = guardText === null ? null : parseOwner(guardText);
+      if (guardText !== null && (guard === null || !isOwnerAlive(guard))) {
+        removeIfUnchanged(takeoverPath, guardText); // left by a dead process
+      } else {
+        pause(2); // another process is taking over: look again when it is done
+      }
+      continue;
+    }
     try {
-      renameSync(path, `${path}.stale`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new LockError('IO', `lock ${path}: cannot move stale lock aside (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      const again = readText(path);
+      if (again === null) continue; // gone meanwhile: create it on the next round
+      const stale = parseOwner(again);
+      if (stale && isOwnerAlive(stale)) continue; // replaced by a live owner: refused next round
+      if (!removeIfUnchanged(path, again)) continue;
+      tookOverFrom = stale ?? NO_OWNER;
+      if (createWithContent(path, text)) return held();
+    } finally {
+      if (readText(takeoverPath) === text) {
+        try {
+          unlinkSync(takeoverPath);
+        } catch {
+          /* already gone */
+        }
       }
     }
   }

@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockError, acquireArrayLock, readLock } from '../../src/lock/index.js';
 
@@ -57,4 +58,25 @@ describe('array lock', () => {
     expect(lock.tookOverFrom?.startTicks).toBe('1');
     lock.release();
   });
+
+  it('keeps mutual exclusion between processes contending for it, stale takeovers included', async () => {
+    const path = join(dir, 'capture-agent.lock');
+    const inside = join(dir, 'inside');
+    const contender = fileURLToPath(new URL('./fixtures/contender.mjs', import.meta.url));
+    const until = Date.now() + 3000;
+    const dead = Number(deadPid());
+    const runs = Array.from({ length: 4 }, () =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [contender, path, inside, String(until), String(dead)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('error', reject);
+        child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`contender exited ${code}`))));
+      }),
+    );
+    const results = (await Promise.all(runs)).map((o) => JSON.parse(o) as { held: number; overlaps: number; lost: number; locked: number; other: number });
+    const total = results.reduce((a, r) => ({ held: a.held + r.held, overlaps: a.overlaps + r.overlaps, lost: a.lost + r.lost, other: a.other + r.other }), { held: 0, overlaps: 0, lost: 0, other: 0 });
+    expect(total.held).toBeGreaterThan(7); // contended for real, takeovers included
+    expect(total).toMatchObject({ overlaps: 0, lost: 0, other: 0 });
+  }, 60_000);
 });
