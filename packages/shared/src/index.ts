@@ -3,6 +3,7 @@
 // array = the storage array's layout, flightdb = schema and migrations, rawlog = raw serial log format,
 // hash = SHA-256 of files and streams, format = numbers for people.
 export * from './nav/types.js';
+export * from './nav/fix-quality.js';
 export * from './nmea/index.js';
 export * from './clock/index.js';
 export * from './pose/index.js';

@@ -4,6 +4,7 @@
 // round. A field is null, with a reason, outside its own samples or across a gap longer than
 // the configured maximum. Per-field sorted arrays and binary search: O(log n) per pose.
 
+import { betterFixQuality, worseFixQuality } from '../nav/fix-quality.js';
 import type { TimedSample } from '../nav/types.js';
 import { lerp, lerpAngleDeg360, lerpLongitudeDeg, wrapDeg360 } from './angles.js';
 
@@ -56,7 +57,7 @@ export type PosePosition =
       reason: null;
       gapBeforeUs: number;
       gapAfterUs: number;
-      /** Fix quality, the lower of the two fixes used (GGA codes: 1 GPS, 2 DGPS, 4 RTK fixed, …). */
+      /** Fix quality, the worse (by fixQualityRank, not by number) of the two fixes used (GGA codes: 1 GPS, 2 DGPS, 4 RTK fixed, …). */
       fixQuality: number;
       /** HDOP, the worse of the two fixes where known, else null. */
       hdop: number | null;
@@ -190,9 +191,9 @@ const FIX = 2;
 const HDOP = 3;
 const SATS = 4;
 
-/** Two fixes at the same time (e.g. RMC and GGA of one epoch): keep the first position, complete the quality. */
+/** Two fixes at the same time (e.g. RMC and GGA of one epoch): keep the first position, the better quality (by rank), complete hdop/sats. */
 const mergePosition: Merge = (kept, incoming) => {
-  kept[FIX] = Math.max(kept[FIX]!, incoming[FIX]!);
+  kept[FIX] = betterFixQuality(kept[FIX]!, incoming[FIX]!);
   if (Number.isNaN(kept[HDOP]!)) kept[HDOP] = incoming[HDOP]!;
   if (Number.isNaN(kept[SATS]!)) kept[SATS] = incoming[SATS]!;
 };
@@ -349,7 +350,7 @@ export class PoseTrack {
       reason: null,
       gapBeforeUs: at.gapBeforeUs,
       gapAfterUs: at.gapAfterUs,
-      fixQuality: Math.min(col(FIX, i0), col(FIX, i1)),
+      fixQuality: worseFixQuality(col(FIX, i0), col(FIX, i1)),
       hdop: exact ? nanToNull(col(HDOP, i0)) : hdops.length > 0 ? Math.max(...hdops) : null,
       satellites: exact ? nanToNull(col(SATS, i0)) : sats.length > 0 ? Math.min(...sats) : null,
     };

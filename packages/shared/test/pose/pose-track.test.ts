@@ -282,6 +282,26 @@ describe('PoseTrack: which samples are used', () => {
     expect(track.coverage('position').count).toBe(1);
   });
 
+  it('merging the same epoch keeps the BEST quality by rank, not the larger code', () => {
+    // RMC (GPS, 1) + GGA dead reckoning (6) → 1; RTK fixed (4) + RTK float (5) → 4
+    const merged = (a: number, b: number): number | null =>
+      new PoseTrack([pos(T, 10, 20, { fixQuality: a }), pos(T, 10, 20, { fixQuality: b })]).poseAt(T).position.fixQuality;
+    expect(merged(1, 6)).toBe(1);
+    expect(merged(6, 1)).toBe(1);
+    expect(merged(4, 5)).toBe(4);
+    expect(merged(5, 4)).toBe(4);
+  });
+
+  it('between two fixes the quality is the WORSE neighbour by rank, not the smaller code', () => {
+    const between = (a: number, b: number): number | null =>
+      new PoseTrack([pos(T, 10, 20, { fixQuality: a }), pos(T + S, 10.001, 20, { fixQuality: b })]).poseAt(T + S / 2)
+        .position.fixQuality;
+    expect(between(4, 8)).toBe(8); // RTK fixed then simulation: simulated (min gave 4)
+    expect(between(1, 6)).toBe(6); // GPS then dead reckoning: dead reckoning (min gave 1)
+    expect(between(4, 5)).toBe(5); // RTK fixed then float: float (min gave 4)
+    expect(between(2, 1)).toBe(1);
+  });
+
   it('other kinds and non-finite values are ignored', () => {
     const track = new PoseTrack();
     expect(
