@@ -64,7 +64,7 @@ export interface PositionSample extends SampleBase {
   lonDeg: number;
   /** Altitude above mean sea level from the GNSS (GGA/GNS), metres; null when not given. */
   altitudeM: number | null;
-  /** GGA fix quality (0 invalid, 1 GPS, 2 DGPS, 4 RTK fixed, 5 RTK float, …); RMC/GLL: 1 when valid, 0 when not. */
+  /** GGA fix quality (0 invalid, 1 GPS, 2 DGPS, 3 PPS, 4 RTK fixed, 5 RTK float, 6 estimated, 7 manual, 8 simulation); RMC/GLL/GNS: from the mode letter (A 1, D 2, P 3, R 4, F 5, E 6, M 7, S 8), 1 when there is none. Codes are labels, not a scale: compare with fixQualityRank. */
   fixQuality: number;
   satellites: number | null;
   hdop: number | null;

@@ -16,6 +16,7 @@
 // Fields the samples do not use are not checked (real receivers put sentinels or shifted fields
 // there: RMC variation "999.9", saab-r4's RMC missing a field before its mode letter).
 
+import { betterFixQuality } from '../nav/fix-quality.js';
 import type { DecodeFlag, DecodedSentence, NavSample, PositionSample, TimeSample } from '../nav/types.js';
 import type { DateResolver } from './dates.js';
 import {
@@ -144,6 +145,26 @@ function altitude(raw: string, name: string): number | null {
   return checked(raw, name, ALTITUDE_RANGE_M[0], ALTITUDE_RANGE_M[1]);
 }
 
+/**
+ * Mode indicator letters (RMC/GLL/VTG since NMEA 2.3, GNS one per constellation; P/R/F for GNS and,
+ * since NMEA 4.1, RMC/GLL/VTG) → the GGA fix quality they mean. 'N' (not valid) is not here: no fix.
+ */
+const MODE_QUALITY: Readonly<Record<string, number>> = {
+  A: 1, // autonomous
+  D: 2, // differential
+  P: 3, // precise
+  R: 4, // RTK, fixed integers
+  F: 5, // RTK, float
+  E: 6, // estimated (dead reckoning)
+  M: 7, // manual input
+  S: 8, // simulator
+};
+
+/** RMC/GLL fix quality of a valid fix from its mode letter: absent (NMEA < 2.3) or unknown → 1 GPS. */
+function modeQuality(mode: string): number {
+  return MODE_QUALITY[mode] ?? 1;
+}
+
 /** FAA mode indicator (NMEA 2.3+), when present: 'N' = data not valid. */
 function faaMode(raw: string): string {
   if (raw !== '' && !/^[A-Z]$/.test(raw)) {
@@ -170,7 +191,7 @@ function decodeRmc(ctx: SentenceContext): NavSample[] {
   if (!valid) return timeSample(ctx, tUs);
   const out: NavSample[] = position(ctx, tUs, lat, lon, {
     altitudeM: null,
-    fixQuality: 1,
+    fixQuality: modeQuality(mode),
     satellites: null,
     hdop: null,
   });
@@ -222,22 +243,10 @@ function decodeGll(ctx: SentenceContext): NavSample[] {
   if (!valid) noFix(ctx);
   const tUs = resolveTime(ctx, tod, null);
   const out: NavSample[] = valid
-    ? position(ctx, tUs, lat, lon, { altitudeM: null, fixQuality: 1, satellites: null, hdop: null })
+    ? position(ctx, tUs, lat, lon, { altitudeM: null, fixQuality: modeQuality(mode), satellites: null, hdop: null })
     : [];
   return pushTime(out, ctx, tUs);
 }
-
-/** GNS mode letters (one per constellation) → the GGA-style fix quality of the best one. */
-const GNS_QUALITY: ReadonlyArray<[string, number]> = [
-  ['R', 4],
-  ['F', 5],
-  ['P', 3],
-  ['D', 2],
-  ['A', 1],
-  ['E', 6],
-  ['M', 7],
-  ['S', 8],
-];
 
 // GNS: time, lat, N/S, lon, E/W, mode letters, sats, hdop, alt, geoid sep, age, station, [nav status]
 function decodeGns(ctx: SentenceContext): NavSample[] {
@@ -252,7 +261,12 @@ function decodeGns(ctx: SentenceContext): NavSample[] {
   const hdop = checked(f(ctx, 7), 'HDOP', 0, MAX_DOP);
   const alt = altitude(f(ctx, 8), 'altitude');
 
-  const quality = GNS_QUALITY.find(([letter]) => mode.includes(letter))?.[1] ?? 0;
+  // One letter per constellation: the best by rank; letters not in MODE_QUALITY ('N') add nothing.
+  let quality = 0;
+  for (const letter of mode) {
+    const q = MODE_QUALITY[letter];
+    if (q !== undefined) quality = quality === 0 ? q : betterFixQuality(quality, q);
+  }
   if (quality === 0) noFix(ctx);
   const tUs = resolveTime(ctx, tod, null);
   const out: NavSample[] =

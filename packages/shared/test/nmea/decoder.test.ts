@@ -220,6 +220,23 @@ describe('GLL, GNS, VTG, GSA', () => {
     expect(fixMode.detail).toContain('fix mode');
   });
 
+  it('RMC/GLL/GNS mode letters (NMEA 2.3+ A/D/E/M/S, 4.x P/R/F) → GGA fix quality, not always 1', () => {
+    const want: Array<[string, number]> = [['A', 1], ['D', 2], ['P', 3], ['R', 4], ['F', 5], ['E', 6], ['M', 7], ['S', 8]];
+    for (const [mode, quality] of want) {
+      const rmc = new NmeaDecoder().decode(nmeaSentence(`GPRMC,120000,A,3715.6616,N,12157.6709,W,0.0,0.0,080710,,,${mode}`));
+      const gll = new NmeaDecoder().decode(nmeaSentence(`GPGLL,3715.6616,N,12157.6709,W,120000,A,${mode}`));
+      const gns = new NmeaDecoder().decode(nmeaSentence(`GNGNS,120000,3715.6616,N,12157.6709,W,${mode}N,08,1.0,86.0,,,,V`));
+      expect([mode, ...[rmc, gll, gns].map((r) => only(r, 'position').fixQuality)]).toEqual([mode, quality, quality, quality]);
+    }
+    // no mode field (NMEA < 2.3): a valid fix is plain GPS
+    expect(only(new NmeaDecoder().decode(nmeaSentence('GPGLL,3715.6616,N,12157.6709,W,120000,A')), 'position').fixQuality).toBe(1);
+    // GNS with several constellations: the best by rank (RTK fixed 4 beats DGPS 2 and dead reckoning 6)
+    const multi = new NmeaDecoder().decode(nmeaSentence('GNGNS,120000,3715.6616,N,12157.6709,W,EDR,08,1.0,86.0,,,,V'));
+    expect(only(multi, 'position').fixQuality).toBe(4);
+    const dp = new NmeaDecoder().decode(nmeaSentence('GNGNS,120000,3715.6616,N,12157.6709,W,PD,08,1.0,86.0,,,,V'));
+    expect(only(dp, 'position').fixQuality).toBe(2); // DGPS ranks above PPS
+  });
+
   it('VTG: modern and NMEA 1.x layouts, speed in m/s, track null when empty, mode N = no fix', () => {
     const modern = only(new NmeaDecoder().decode('$GNVTG,,T,,M,0.029,N,0.053,K,A*30'), 'velocity');
     expect(modern).toEqual({
