@@ -51,6 +51,16 @@ jump back is a splice and does not wait), or the receive times of a raw serial l
 plays N× faster; --rate HZ writes a fixed number of lines per second; --fast writes as fast as the
 reader takes it (writes wait when the reader is slow: nothing is dropped).
 
+Several logs: logs on the same time base are aligned as recorded, counted from the earliest first
+time among them (agent raw logs by their receive monoUs, which is one clock only within one
+recording session; device logs by their NMEA UTC times of day), so a GPS log starting 2 s after a
+compass log starts 2 s into the replay, and they stay aligned over --loop. Logs on different time
+bases (raw logs and device logs) have no common clock: each base starts at the start of the
+replay. A device log without any time (HDT or PGRMZ only) has no time of its own: it is written
+from the start as fast as the reader takes it, as with --fast (replay it alone with --rate to pace
+it, or replay the agent's raw log of that port, which carries receive times). --rate and --fast
+ignore the times: every log starts at once.
+
 At the end the ports stay until socat has passed every byte into the PTY, then --linger ms more for
 the reader to take the last few kB (as gpsfake does), then they are removed. Ctrl-C stops early.
 The report (per port: lines, bytes) goes to stdout; --json makes it machine-readable.`,

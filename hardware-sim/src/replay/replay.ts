@@ -4,7 +4,7 @@ import { playPort, lingerUntilRead, nowMs, type PlayResult, type PortAction } fr
 import { PtyPort } from '../ports/pty.js';
 import { SimError } from '../errors.js';
 import { loadLog, type LoadedLog } from './log-source.js';
-import { loopGapUs, scheduleUs, type Pacing } from './schedule.js';
+import { commonOriginUs, firstTimeUs, loopGapUs, scheduleUs, type Pacing } from './schedule.js';
 
 /** Default time the ports stay after the last byte, for the reader to take the tail. */
 export const DEFAULT_LINGER_MS = 3000;
@@ -49,14 +49,41 @@ export interface ReplayReport {
   ports: ReplayPortReport[];
 }
 
-/** The writes of one log, lazily, forever when looping. */
-export function* replayActions(log: LoadedLog, pacing: Pacing, loop: boolean): Generator<PortAction> {
-  const offsets = scheduleUs(
-    log.lines.map((l) => l.timeUs),
-    log.clock,
-    pacing,
-  );
-  const passUs = (offsets[offsets.length - 1] ?? 0) + loopGapUs(pacing);
+/** When each line of one log is written (wall µs from the start) and how long one pass lasts with --loop. */
+export interface LogSchedule {
+  offsetsUs: number[];
+  passUs: number;
+}
+
+/**
+ * Schedules several logs against one clock. With log-time pacing, logs on the same time base
+ * (agent raw logs: their recorded monoUs; device logs: their NMEA UTC times of day) are counted
+ * from the earliest first time among them, so they stay aligned as recorded (a GPS log starting
+ * 2 s after a compass log starts 2 s into the replay), and they share one pass length so that they
+ * stay aligned over --loop too. Logs on different time bases (raw logs vs device logs) have no
+ * common clock: each group starts at the start of the replay. A log without any time (a device
+ * log of HDT/PGRMZ only) has no time of its own: it is written from the start as fast as the
+ * reader takes it (as with --fast). --rate and --fast ignore the times: every log starts at once.
+ */
+export function scheduleLogs(logs: readonly LoadedLog[], pacing: Pacing): LogSchedule[] {
+  const times = logs.map((log) => log.lines.map((l) => l.timeUs));
+  const firsts = times.map((t) => firstTimeUs(t));
+  const isAligned = (i: number): boolean => pacing.mode === 'log-time' && firsts[i] !== null;
+  const sameBase = (i: number): number[] => logs.flatMap((other, j) => (isAligned(j) && other.clock === logs[i]?.clock ? [j] : []));
+  const offsets = logs.map((log, i) => {
+    const origin = isAligned(i) ? commonOriginUs(sameBase(i).map((j) => firsts[j] ?? null), log.clock) : null;
+    return scheduleUs(times[i] ?? [], log.clock, pacing, origin);
+  });
+  const lastUs = (i: number): number => offsets[i]?.[offsets[i].length - 1] ?? 0;
+  return logs.map((_, i) => {
+    const endUs = isAligned(i) ? Math.max(...sameBase(i).map(lastUs)) : lastUs(i);
+    return { offsetsUs: offsets[i] ?? [], passUs: endUs + loopGapUs(pacing) };
+  });
+}
+
+/** The writes of one log, lazily, forever when looping (a log alone: `schedule` from scheduleLogs([log])). */
+export function* replayActions(log: LoadedLog, pacing: Pacing, loop: boolean, schedule?: LogSchedule): Generator<PortAction> {
+  const { offsetsUs: offsets, passUs } = schedule ?? (scheduleLogs([log], pacing)[0] as LogSchedule);
   for (let pass = 0; ; pass++) {
     for (let i = 0; i < log.lines.length; i++) {
       const line = log.lines[i];
@@ -81,8 +108,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     if (options.waitForReader) await Promise.race([Promise.all(ports.map((p) => p.readerReady())), aborted(options.signal)]);
     const startMs = nowMs();
     const loop = options.loop ?? false;
+    const schedules = scheduleLogs(logs, options.pacing);
     const results = await Promise.all(
-      ports.map((port, i) => playPort(port, replayActions(logs[i] as LoadedLog, options.pacing, loop), startMs, options.signal)),
+      ports.map((port, i) => playPort(port, replayActions(logs[i] as LoadedLog, options.pacing, loop, schedules[i]), startMs, options.signal)),
     );
     if (!options.signal?.aborted) await lingerUntilRead(ports, options.lingerMs ?? DEFAULT_LINGER_MS, options.signal);
     return {

@@ -93,4 +93,42 @@ describe('runReplay', () => {
     expect(reader.bytes.equals(expected)).toBe(true);
     expect(report.ports[0]).toMatchObject({ format: 'flysnap-rawlog', lines: 2, bytes: expected.length });
   });
+
+  it('aligns several agent raw logs of one session on their recorded times: a log starting 2 s later starts 2 s into the replay', async () => {
+    const dir = await tempDir();
+    const S = 1_000_000;
+    const rawLog = (port: string, lines: Array<{ monoUs: number; text: string }>): string =>
+      rawLogHeader(port) + lines.map((l) => encodeRawLogLine({ monoUs: l.monoUs, utcUs: null, bytes: Buffer.from(`${l.text}\r`), hasLf: true, isCut: false })).join('');
+    // Compass from monotonic 100 s, a line every 0.2 s until 104 s; GPS from 102 s to 104 s.
+    const compassLines = Array.from({ length: 21 }, (_, i) => ({ monoUs: 100 * S + i * 200_000, text: `$HCHDT,${i},T` }));
+    const gpsLines = Array.from({ length: 5 }, (_, i) => ({ monoUs: 102 * S + i * 500_000, text: `$GPZDA,${i}` }));
+    await writeFile(join(dir, 'compass.log'), rawLog('compass', compassLines));
+    await writeFile(join(dir, 'gps.log'), rawLog('gps', gpsLines));
+    const compass = join(dir, 'compass');
+    const gps = join(dir, 'gps');
+    const replay = runReplay({
+      ports: [
+        { path: gps, log: join(dir, 'gps.log') },
+        { path: compass, log: join(dir, 'compass.log') },
+      ],
+      pacing: { mode: 'log-time', speed: 2 },
+      waitForReader: true,
+      lingerMs: 300,
+    });
+    const [rg, rc] = await Promise.all([readerOn(gps), readerOn(compass)]);
+    // How many compass lines had arrived when the first GPS byte arrived.
+    let compassLinesAtFirstGps: number | null = null;
+    rg.port.on('data', () => {
+      compassLinesAtFirstGps ??= rc.bytes.toString('latin1').split('\n').length - 1;
+    });
+    await replay;
+    const compassText = compassLines.map((l) => `${l.text}\r\n`).join('');
+    await Promise.all([rg.waitFor(gpsLines.map((l) => `${l.text}\r\n`).join('').length), rc.waitFor(compassText.length)]);
+    expect(rc.bytes.toString('latin1')).toBe(compassText);
+    // Log time order: the compass lines of 100.0–101.6 s came before the GPS line of 102 s, those
+    // of 102.4 s on after it (±0.4 s of log time for the scheduler and the PTYs).
+    expect(compassLinesAtFirstGps).not.toBeNull();
+    expect(compassLinesAtFirstGps).toBeGreaterThanOrEqual(9);
+    expect(compassLinesAtFirstGps).toBeLessThanOrEqual(12);
+  });
 });

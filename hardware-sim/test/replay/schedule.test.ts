@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { nmeaTimeOfDayUs, parseHhmmss } from '../../src/replay/nmea-time.js';
-import { logElapsedUs, loopGapUs, MAX_GAP_US, scheduleUs } from '../../src/replay/schedule.js';
+import { commonOriginUs, logElapsedUs, loopGapUs, MAX_GAP_US, scheduleUs } from '../../src/replay/schedule.js';
+import { scheduleLogs } from '../../src/replay/replay.js';
+import type { LoadedLog } from '../../src/replay/log-source.js';
 import { splitKeepingNewlines } from '../../src/replay/log-source.js';
 
 const S = 1_000_000;
@@ -45,5 +47,28 @@ describe('replay schedule', () => {
     const pieces = splitKeepingNewlines(data);
     expect(pieces.map((p) => [...p])).toEqual([[0x24, 0x41, 0x0d, 0x0a], [0x00, 0xff, 0x0a], [0x0a], [0x42]]);
     expect(Buffer.concat(pieces).equals(data)).toBe(true);
+  });
+
+  it('aligns several logs on the same time base from the earliest first time, each base on its own', () => {
+    const log = (clock: LoadedLog['clock'], times: Array<number | null>): LoadedLog => ({
+      file: 'x',
+      format: clock === 'monotonic' ? 'flysnap-rawlog' : 'device',
+      clock,
+      lines: times.map((timeUs) => ({ bytes: Buffer.from('x\n'), timeUs })),
+      sizeBytes: 2 * times.length,
+    });
+    const compass = log('monotonic', [100 * S, 101 * S, 102 * S]);
+    const gps = log('monotonic', [null, 102 * S, 103 * S]);
+    // Device logs across midnight: one starts at 23:59:59, the other at 00:00:01.
+    const dev1 = log('time-of-day', [86_399 * S, 0]);
+    const dev2 = log('time-of-day', [S, 2 * S]);
+    const untimed = log('time-of-day', [null, null]);
+    const speed1 = scheduleLogs([compass, gps, dev1, dev2, untimed], { mode: 'log-time', speed: 1 });
+    expect(speed1.map((s) => s.offsetsUs)).toEqual([[0, S, 2 * S], [2 * S, 2 * S, 3 * S], [0, S], [2 * S, 3 * S], [0, 0]]);
+    // Over --loop the logs of one base share one pass, so they stay aligned.
+    expect(speed1.map((s) => s.passUs)).toEqual([4 * S, 4 * S, 4 * S, 4 * S, S]);
+    expect(scheduleLogs([compass, gps], { mode: 'rate', hz: 1 }).map((s) => s.offsetsUs)).toEqual([[0, S, 2 * S], [0, S, 2 * S]]);
+    expect(commonOriginUs([S, 86_399 * S, null], 'time-of-day')).toBe(86_399 * S);
+    expect(commonOriginUs([102 * S, 100 * S], 'monotonic')).toBe(100 * S);
   });
 });
