@@ -18,6 +18,11 @@ export interface RunAgentOptions {
   log: Logger;
   /** Aborting stops the agent cleanly (the CLI aborts on SIGTERM/SIGINT). */
   signal: AbortSignal;
+  /**
+   * Aborting writes and fsyncs every raw log once more, synchronously, in the abort call (the CLI
+   * aborts it on a second signal, just before it exits without waiting for the stop).
+   */
+  lastFlushSignal?: AbortSignal;
   /** Source kinds to start. Default DEFAULT_SOURCE_FACTORIES (serial ports, then cameras). */
   sourceFactories?: readonly SourceFactory[];
   /** Called once everything is started (tests, readiness). */
@@ -100,6 +105,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
     };
     const rawTimer = setInterval(flushRaw, config.rawFlushMs);
     const dbTimer = setInterval(flushDb, config.dbFlushMs);
+    const onLastFlush = (): void => flushRaw();
+    options.lastFlushSignal?.addEventListener('abort', onLastFlush, { once: true });
 
     try {
       for (const s of sources) await s.start();
@@ -110,8 +117,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
       }
       agentLog.info('stopping: flushing and closing');
     } finally {
-      clearInterval(rawTimer);
-      clearInterval(dbTimer);
+      // The flush timers keep running until every source has stopped: a source can take seconds
+      // to stop (a camera hashing and syncing large files) while the serial ports still deliver,
+      // and those lines must reach the disk within rawFlushMs like any other.
       for (const s of [...sources].reverse()) {
         try {
           await s.stop();
@@ -119,6 +127,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
           agentLog.error({ source: s.name, err: (err as Error).message }, 'source did not stop cleanly');
         }
       }
+      clearInterval(rawTimer);
+      clearInterval(dbTimer);
+      options.lastFlushSignal?.removeEventListener('abort', onLastFlush);
       flushRaw();
       pipeline.finish();
       store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: 'info', source: 'agent', code: 'agent-stop', message: 'agent stopped cleanly', data: { pid: process.pid } });

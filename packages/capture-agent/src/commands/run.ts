@@ -17,6 +17,7 @@ export async function runCommand(opts: RunCommandOptions): Promise<void> {
     const level = (opts.logLevel ?? config.logLevel) as typeof config.logLevel;
     const log = createLogger({ level });
     const controller = new AbortController();
+    const lastFlush = new AbortController();
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals): void => {
       signals++;
@@ -24,14 +25,16 @@ export async function runCommand(opts: RunCommandOptions): Promise<void> {
         log.info({ signal: sig }, 'signal received');
         controller.abort();
       } else {
-        process.stderr.write(`capture-agent: second ${sig}, exiting without flushing\n`);
+        // Not waiting for the sources to stop, but what the serial ports delivered is written first.
+        process.stderr.write(`capture-agent: second ${sig}, exiting without waiting for the stop (raw logs flushed)\n`);
+        lastFlush.abort();
         process.exit(130);
       }
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     try {
-      await runAgent({ config, log, signal: controller.signal });
+      await runAgent({ config, log, signal: controller.signal, lastFlushSignal: lastFlush.signal });
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
