@@ -15,7 +15,8 @@
 // A step BACK (suspects below the fit) looks exactly like lines arriving late for a while (a
 // stalled USB-serial adapter, a busy machine), so it is confirmed only once the agreeing suspects
 // also span `jumpConfirmSpanUs` of monotonic time; a step forward cannot be produced by latency
-// and is confirmed by the pair count alone. Suspects that stop agreeing or return to the model
+// and is confirmed by the pair count alone. A step back's suspects must also stay level (a delay
+// that keeps growing is late lines). Suspects that stop agreeing or return to the model
 // were outliers (late lines), never a jump: the fit keeps the model meanwhile.
 // A reset of the monotonic clock (capture machine restart) is the caller's to handle: create a
 // new FlightClock or call reset(); until then such pairs are refused as 'mono-backwards'.
@@ -175,6 +176,25 @@ interface Suspect extends Pair {
   r: number;
 }
 
+/** A step back's suspects may change level by at most this fraction of jumpAgreementUs across their span. */
+const JUMP_LEVEL_FRACTION = 0.25;
+
+/**
+ * How much the least-delayed suspect moves between the oldest and the newest third of the
+ * suspects (sorted by x), µs: about 0 for a step (delays are one-sided, the least-delayed pairs
+ * sit at the step), the delay's growth for lines getting later and later.
+ */
+function levelChangeUs(suspects: readonly Suspect[]): number {
+  const third = Math.max(1, Math.floor(suspects.length / 3));
+  let oldest = Number.NEGATIVE_INFINITY;
+  let newest = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < third; i++) {
+    oldest = Math.max(oldest, suspects[i]!.r);
+    newest = Math.max(newest, suspects[suspects.length - 1 - i]!.r);
+  }
+  return Math.abs(newest - oldest);
+}
+
 const DEFAULTS: Required<Omit<FlightClockOptions, 'portLatencyUs'>> = {
   windowUs: 120_000_000,
   maxPairs: 600,
@@ -297,13 +317,19 @@ export class FlightClock {
     this.#pending.push(s);
     this.#pending.sort((a, b) => a.x - b.x);
     const mayBeLate = this.#pending.some((p) => p.r < 0);
+    if (mayBeLate) {
+      // Below the fit, the suspects may be late lines. A step stays level; a delay that keeps
+      // growing (or shrinking) does not: the oldest suspects off the current level are dropped
+      // as late lines, so that a steady drift of the delay never spans jumpConfirmSpanUs.
+      const tolerance = this.#opts.jumpAgreementUs * JUMP_LEVEL_FRACTION;
+      while (this.#pending.length > 1 && levelChangeUs(this.#pending) > tolerance) this.#pending.shift();
+    }
     if (this.#pending.length < this.#opts.jumpConfirmPairs) {
       return { accepted: false, status: 'jump-suspect', residualUs };
     }
     const suspects = this.#pending.slice();
     const first = suspects[0]!;
-    // Below the fit, the suspects may be late lines: they must persist for jumpConfirmSpanUs of
-    // monotonic time, not only jumpConfirmPairs.
+    // ... and they must persist for jumpConfirmSpanUs of monotonic time, not only jumpConfirmPairs.
     if (mayBeLate && suspects[suspects.length - 1]!.x - first.x < this.#opts.jumpConfirmSpanUs) {
       return { accepted: false, status: 'jump-suspect', residualUs };
     }

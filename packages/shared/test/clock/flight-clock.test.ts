@@ -544,6 +544,49 @@ describe('FlightClock: time jumps', () => {
     expect(Math.max(...ratios)).toBeLessThanOrEqual(1);
   });
 
+  // Limit: a delay changing by less than ~100 ms per jumpConfirmSpanUs (e.g. +8 ms/s) looks like a
+  // step back once it passes jumpThresholdUs, as does lateness held steady for jumpConfirmSpanUs.
+  it('lines slowly getting later (10–20 ms per second) never confirm a jump', () => {
+    const allRatios: number[] = [];
+    const cases: [string, (k: number) => number][] = [
+      ['+20 ms/s', (k) => (k >= 60 ? (k - 60) * 20_000 : 0)],
+      ['+15 ms/s', (k) => (k >= 60 ? (k - 60) * 15_000 : 0)],
+      ['+10 ms/s', (k) => (k >= 60 ? (k - 60) * 10_000 : 0)],
+    ];
+    for (const [name, late] of cases) {
+      for (let seed = 1; seed <= 5; seed++) {
+        const rng = prng(seed);
+        const tr: Truth = { t0Us: T0, m0Us: M0, driftPpm: 10 };
+        const clock = new FlightClock();
+        const { maxErrUs, ratios } = feedLate(clock, tr, 180, late, () => rng() * 20_000);
+        expect(clock.jumps(), `${name}, seed ${seed}`).toHaveLength(0);
+        // Below jumpThresholdUs the late lines are kept in the window (as late pairs): the fit
+        // is a few tens of ms off at worst, and says so (expectHonest below).
+        expect(maxErrUs, `${name}, seed ${seed}`).toBeLessThan(50_000);
+        allRatios.push(...ratios);
+      }
+    }
+    expectHonest(allRatios);
+  });
+
+  it('a step back right after a few late lines is still confirmed, at its own level', () => {
+    const clock = new FlightClock();
+    const before: Truth = { t0Us: T0, m0Us: M0, driftPpm: 0 };
+    feed(clock, simulate(before, { count: 50 }));
+    const jumpMono = M0 + 50 * S;
+    const after: Truth = { t0Us: trueUtc(before, jumpMono) - 2 * S, m0Us: jumpMono, driftPpm: 0 };
+    const pairs = simulate(after, { count: 30 });
+    // The first three lines of the new regime came 150, 100 and 50 ms late (a catching-up buffer).
+    [150_000, 100_000, 50_000].forEach((d, i) => (pairs[i]!.monoUs += d));
+    const obs = feed(clock, pairs);
+    expect(clock.jumps()).toHaveLength(1);
+    const jump = clock.jumps()[0]!;
+    expect(jump.stepUs).toBe(-2 * S);
+    expect(jump.confirmedAtMonoUs - jump.atMonoUs).toBeGreaterThanOrEqual(10 * S);
+    expect(obs.findIndex((o) => o.status === 'jump-confirmed')).toBeLessThanOrEqual(13);
+    expect(errorAt(clock, after, M0 + 79 * S)).toBe(0);
+  });
+
   it('GPS lost for 10 minutes, then back: no false jump, uncertainty grew meanwhile', () => {
     const clock = new FlightClock();
     const tr: Truth = { t0Us: T0, m0Us: M0, driftPpm: 50 };
