@@ -8,7 +8,7 @@
 // Exactly once: a path is either settling, being recorded, or accounted for (`known`, loaded from
 // the DB at start); the DB's UNIQUE(device, rel_path, size_bytes, sha256) catches the rest.
 import { EventEmitter } from 'node:events';
-import { mkdir, realpath } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { FlightDbLike } from '@flysnap/shared';
 import { inlineAssetWriter, workerAssetWriter, type AssetWriter } from './asset-writer.js';
@@ -231,6 +231,10 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
 
   async #rescanOnce(): Promise<void> {
     for (const cam of this.#cameras.values()) {
+      // What was accounted for before the listing started: only those can be missing from it. A
+      // file recorded while the listing runs (one awaited stat per file) is in `known` but may
+      // not be in the listing, and is on disk.
+      const knownBefore = new Map(cam.known);
       const disk = await listCameraFolder(cam.folder, cam.settings.extensions);
       if (!this.#isRunning) return;
       const busy = new Set<string>(cam.recording);
@@ -239,6 +243,11 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       const { toExamine, missing } = reconcile(disk, cam.known, busy);
       for (const f of toExamine) this.#tracker.watch(cam.settings.device, this.#abs(cam, f.relPath));
       for (const k of missing) {
+        if (knownBefore.get(k.relPath) !== k) continue; // accounted for during the listing
+        // Last look before a persisted event: the file may have come back (or the listing missed it).
+        if (await this.#isOnDisk(cam, k.relPath)) continue;
+        if (!this.#isRunning) return;
+        if (cam.known.get(k.relPath) !== k || k.isReportedMissing || cam.recording.has(k.relPath)) continue;
         await this.#writer?.writeEvent({
           tUs: 0,
           level: 'warn',
@@ -253,6 +262,17 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       if (toExamine.length > 0) {
         this.#log.debug({ ns: `capture:cameras:${cam.settings.device}`, files: toExamine.length }, 'rescan found files to examine');
       }
+    }
+  }
+
+  /** False only when the file is certainly gone (ENOENT/ENOTDIR); any other failure is not proof. */
+  async #isOnDisk(cam: Camera, relPath: string): Promise<boolean> {
+    try {
+      await stat(this.#abs(cam, relPath));
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return code !== 'ENOENT' && code !== 'ENOTDIR';
     }
   }
 
