@@ -41,6 +41,8 @@ export class PortSupervisor {
   #port: SerialPort | null = null;
   #state: PortState | null = null;
   #isStopped = false;
+  /** The port whose open() has not called back yet; `released` resolves once it is let go of. */
+  #opening: { port: SerialPort; released: Promise<void> } | null = null;
   #retryDelayMs: number;
   #retryTimer: NodeJS.Timeout | null = null;
   #watchdog: NodeJS.Timeout | null = null;
@@ -117,7 +119,11 @@ export class PortSupervisor {
       lock: true,
     });
     this.#port = port;
-    port.on('data', (chunk: Buffer) => this.#onData(chunk));
+    /** Stopped before this port finished opening: it is closed unread, nothing from it is delivered. */
+    let isAbandoned = false;
+    port.on('data', (chunk: Buffer) => {
+      if (!isAbandoned) this.#onData(chunk);
+    });
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
       if (this.#port !== port) return;
       this.#port = null;
@@ -131,15 +137,23 @@ export class PortSupervisor {
       if (this.#port !== port || this.#isStopped) return;
       this.#lost(new PortError('READ_ERROR', name, path, err.message));
     });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.#opening = { port, released };
     port.open((err) => {
-      if (this.#port !== port) return;
+      if (this.#opening?.port === port) this.#opening = null;
+      // Stopped while opening: the device may be open now; close it here (stop() waits for this),
+      // or it would stay open with its data listener and keep the process alive.
+      if (this.#isStopped || this.#port !== port) {
+        isAbandoned = true;
+        if (!err && port.isOpen) port.close(() => release());
+        else release();
+        return;
+      }
+      release();
       if (err) {
         this.#port = null;
         this.#fail(new PortError('OPEN_FAILED', name, path, err.message));
-        return;
-      }
-      if (this.#isStopped) {
-        void this.#closePort();
         return;
       }
       this.#hasEverOpened = true;
@@ -224,6 +238,10 @@ export class PortSupervisor {
   #closePort(): Promise<void> {
     const port = this.#port;
     this.#port = null;
+    const opening = this.#opening;
+    this.#opening = null;
+    // Still opening: its open callback closes what it opened, then this resolves.
+    if (opening !== null) return opening.released;
     if (!port?.isOpen) return Promise.resolve();
     return new Promise((resolve) => port.close(() => resolve()));
   }

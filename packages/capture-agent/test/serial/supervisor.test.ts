@@ -1,6 +1,6 @@
 // The supervisor against real pseudo-terminals (socat): framing, unplug/replug, missing port,
 // watchdog. Waits on conditions, never on durations.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -92,5 +92,34 @@ describe('PortSupervisor on a PTY', () => {
     pty.write('$PGRMZ,1234,f,3*00\r\n');
     await waitFor(() => lines.length === 1, 'the one line');
     await waitFor(() => sup.state === 'open', 'open again');
+  });
+
+  it('stopped while the port is still opening: closes that port, delivers nothing from it, and lets a new open have the device', async () => {
+    const p = await makePty(join(dir, 'gps'), join(dir, 'gps-host'));
+    ptys.push(p);
+    const device = realpathSync(p.devicePath);
+    const fdsOnDevice = (): string[] =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === device;
+        } catch {
+          return false;
+        }
+      });
+    const first = supervise(p.devicePath);
+    // start() has begun the open; stop before it calls back.
+    await first.sup.stop();
+    expect(first.sup.state).toBe('closed');
+    await waitFor(() => fdsOnDevice().length === 0, 'the device closed by this process', 30_000);
+
+    // The exclusive open (TIOCEXCL) of a second supervisor succeeds only if the first let go.
+    const second = supervise(p.devicePath);
+    await waitFor(() => second.sup.state === 'open', 'second supervisor open', 30_000);
+    p.write('$GPTXT,01,01,01,after stop*00\r\n');
+    await waitFor(() => second.lines.length === 1, 'line at the second supervisor', 30_000);
+    expect(first.lines).toEqual([]);
+    expect(first.states.map((s) => s.state).filter((s) => s === 'open')).toEqual([]);
+    await second.sup.stop();
+    await waitFor(() => fdsOnDevice().length === 0, 'the device closed after the second stop', 30_000);
   });
 });
