@@ -108,8 +108,14 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
     const onLastFlush = (): void => flushRaw();
     options.lastFlushSignal?.addEventListener('abort', onLastFlush, { once: true });
 
+    let startError = null as Error | null;
     try {
-      for (const s of sources) await s.start();
+      try {
+        for (const s of sources) await s.start();
+      } catch (err) {
+        startError = err as Error;
+        throw err;
+      }
       agentLog.info({ flight: flight.id, isNew, sources: sources.map((s) => s.name), array: root }, isNew ? 'capturing (new flight)' : 'capturing (flight continues)');
       options.onReady?.({ flightId: flight.id, isNewFlight: isNew, sources: sources.map((s) => s.name) });
       if (!options.signal.aborted) {
@@ -132,9 +138,17 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
       options.lastFlushSignal?.removeEventListener('abort', onLastFlush);
       flushRaw();
       pipeline.finish();
-      store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: 'info', source: 'agent', code: 'agent-stop', message: 'agent stopped cleanly', data: { pid: process.pid } });
-      store.flush();
-      setFlightEnded(flightDb, flight.id, Date.now() * 1000);
+      if (startError === null) {
+        store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: 'info', source: 'agent', code: 'agent-stop', message: 'agent stopped cleanly', data: { pid: process.pid } });
+        store.flush();
+        setFlightEnded(flightDb, flight.id, Date.now() * 1000);
+      } else {
+        // Not a stop of a flight that was captured: the flight stays open (not ended) for the next start.
+        const message = `agent failed to start: ${startError.message}`;
+        agentLog.error({ err: startError.message }, message);
+        store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: 'error', source: 'agent', code: 'agent-start-failed', message, data: { pid: process.pid } });
+        store.flush();
+      }
       flightDb.close();
     }
     return { flightId: flight.id, isNewFlight: isNew, sources: sources.map((s) => s.name), samplesWritten: store.samplesWritten };
