@@ -3,7 +3,7 @@
 // reconciliation is a pure function over plain data.
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { isAssetName } from './watcher.js';
+import { isIgnoredEntry } from './watcher.js';
 
 /** A file found in a camera folder. */
 export interface DiskFile {
@@ -71,8 +71,8 @@ export async function listCameraFolder(folder: string, extensions: readonly stri
     for (const e of entries) {
       const p = join(dir, e.name);
       if (e.isDirectory()) {
-        if (level < depth && !e.name.startsWith('.')) await walk(p, level + 1);
-      } else if (e.isFile() && isAssetName(p, extensions)) {
+        if (level < depth && !isIgnoredEntry(p, 'dir', extensions)) await walk(p, level + 1);
+      } else if (e.isFile() && !isIgnoredEntry(p, 'file', extensions)) {
         try {
           const st = await stat(p);
           out.push({ relPath: toRelPath(folder, p), sizeBytes: st.size, mtimeMs: st.mtimeMs });

@@ -26,10 +26,22 @@ export interface FolderWatcherEvents {
 
 /** True when `path` names a file the camera side cares about: a listed extension, not hidden. */
 export function isAssetName(path: string, extensions: readonly string[]): boolean {
+  return !isIgnoredEntry(path, 'file', extensions);
+}
+
+/**
+ * The one rule, for the watcher and the rescan's listing alike, of what under a camera folder is
+ * not looked at. Hidden entries ('.' first): editors' and OSes' droppings ('._IMG_0001.JPG',
+ * '.Trashes'), writers' temporary names and folders; neither recorded nor followed, so a file the
+ * watcher records is always one the listing sees (else it would be reported missing). Files
+ * also need a listed extension. Anything neither a regular file nor a folder ('other': symbolic
+ * links, which neither follows, as a file reached through one has another path than the one /proc
+ * shows its writer with) is not looked at. `kind` 'unknown' (not stat'ed yet): the name decides.
+ */
+export function isIgnoredEntry(path: string, kind: 'file' | 'dir' | 'other' | 'unknown', extensions: readonly string[]): boolean {
   const name = basename(path);
-  // Hidden files: editors' and OSes' droppings ('._IMG_0001.JPG'), writers' temporary names.
-  if (name.startsWith('.')) return false;
-  return extensions.includes(extname(name).toLowerCase());
+  if (name.startsWith('.') || kind === 'other') return true;
+  return kind === 'file' && !extensions.includes(extname(name).toLowerCase());
 }
 
 export class FolderWatcher extends EventEmitter<FolderWatcherEvents> {
@@ -44,12 +56,12 @@ export class FolderWatcher extends EventEmitter<FolderWatcherEvents> {
   /** Starts watching; resolves when chokidar is ready. */
   async start(): Promise<void> {
     const { folder, extensions } = this.#options;
-    // chokidar 5 silently ignores glob patterns: filter with a function. Directories must pass
-    // (stats undefined on the first call for a path, or a directory), files only by extension.
+    // chokidar 5 silently ignores glob patterns: filter with a function, the same rule as the
+    // listing's (isIgnoredEntry). stats is undefined on the first call for a path.
     const ignored = (path: string, stats?: Stats): boolean => {
       if (path === folder) return false;
-      if (!stats) return basename(path).startsWith('.') && extname(path) !== '';
-      return stats.isFile() && !isAssetName(path, extensions);
+      const kind = !stats ? 'unknown' : stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : 'other';
+      return isIgnoredEntry(path, kind, extensions);
     };
     const w = watch(folder, {
       ignored,
@@ -60,6 +72,7 @@ export class FolderWatcher extends EventEmitter<FolderWatcherEvents> {
       // present at start (#594) and adds a delay we do not need.
       awaitWriteFinish: false,
       alwaysStat: false,
+      followSymlinks: false,
     });
     this.#watcher = w;
     w.on('add', (p: string) => this.emit('candidate', p));

@@ -1,7 +1,7 @@
-// The rescan against files recorded while it lists the folder: a file on disk is never reported
-// missing. The listing is wrapped (vi.mock) so that a file is written and
+// The rescan against files recorded while it lists the folder, and what the watcher and the
+// listing leave alone (hidden sub-folders, symbolic links): a file on disk is never reported missing. The listing is wrapped (vi.mock) so that a file is written and
 // recorded exactly while the listing runs, whatever the machine's speed.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readAssets, readEvents } from '@flysnap/shared';
@@ -66,6 +66,29 @@ describe('CameraSource rescan', () => {
     await s.rescan(); // and a later rescan, which lists it, has nothing to say either
     await s.idle();
     expect(paths()).toEqual(['before.jpg', 'during.jpg']);
+    expect(codes()).toEqual([]);
+  });
+
+  it('ignores hidden sub-folders and symbolic links in the watcher as in the listing: nothing recorded there, nothing missing', async () => {
+    const dir = arr.cameraDir('cam1');
+    const outside = join(arr.root, 'outside');
+    mkdirSync(outside);
+    const s = start();
+    await s.start();
+    await arr.writeAsCamera(join(outside, 'target.jpg'), makeJpeg(exifFieldsFor(T_US + 2e6), 5_000));
+    symlinkSync(join(outside, 'target.jpg'), join(dir, 'link.jpg'));
+    symlinkSync(outside, join(dir, 'linkdir'));
+    await arr.writeAsCamera(join(outside, 'through-link.jpg'), makeJpeg(exifFieldsFor(T_US + 3e6), 5_000));
+    mkdirSync(join(dir, '.partial', 'DCIM'), { recursive: true });
+    mkdirSync(join(dir, 'DCIM', '100CAM'), { recursive: true });
+    await arr.writeAsCamera(join(dir, '.partial', 'DCIM', 'hidden.jpg'), makeJpeg(exifFieldsFor(T_US), 5_000));
+    await arr.writeAsCamera(join(dir, 'DCIM', '100CAM', 'shown.jpg'), makeJpeg(exifFieldsFor(T_US + 1e6), 5_000));
+    await waitFor('the visible file', () => paths().length >= 1);
+    await waitFor('nothing settling', () => s.pendingCount === 0);
+    await s.idle();
+    await s.rescan();
+    await s.idle();
+    expect(paths()).toEqual(['DCIM/100CAM/shown.jpg']);
     expect(codes()).toEqual([]);
   });
 });
