@@ -77,7 +77,7 @@ export function flightCommand(): Command {
     .option('--fault <NAME[:PARAM][@TARGET]>', 'inject a fault (repeatable, see the list below)', collect, [])
     .option('--start-delay <S>', 'seconds between writing the config and the first byte', numberArg('must be a number >= 0', (n) => n >= 0), DEFAULT_START_DELAY_S)
     .option('--start-utc <ISO>', 'UTC of the first instant (default: the wall clock when streaming starts)')
-    .option('--wait-reader', 'also wait until a reader has opened every port before streaming')
+    .option('--wait-reader', 'also wait until a reader has opened every port before streaming, and never drop unread data (without it, what nobody reads is dropped, as on a real wire)')
     .option('--linger <MS>', 'ms to keep the ports after the last byte reached the PTY', numberArg('must be a number >= 0', (n) => n >= 0), DEFAULT_FLIGHT_LINGER_MS)
     .option('--aircraft <NAME>', 'aircraft name in the agent config', 'SIM-1')
     .option('--json', 'print the report as JSON')
@@ -105,7 +105,8 @@ ${`Writes into --out DIR (which must be new or empty):
                              pressureAltitudeM, headingDeg, trackDeg, speedMps, phase, isComplete}
   DIR/truth/faults.jsonl     one line per injected fault: {fault, target, param, tUs, simS, detail}
                              (line faults: detail.original and detail.sent)
-  DIR/truth/report.json      at the end: what each port sent (lines, bytes, droppedBytes), files
+  DIR/truth/report.json      at the end: what each port sent (lines, bytes, droppedBytes: lost
+                             while unplugged or while nobody had the port open), files
 All times are µs since the epoch, UTC. Flight time runs --speed times faster than the wall clock:
 use --speed 1 when an agent records the flight, since at N× the GPS time runs N× faster than the
 capture machine's clock, which no real receiver does (the flight clock cannot fit it).
@@ -155,7 +156,7 @@ Example (a 2-minute survey window, a bad-checksum burst and an unplugged GPS, re
         return;
       }
       for (const p of report.ports) {
-        process.stdout.write(`${p.name} ${p.path}: ${p.lines} lines, ${p.bytes} bytes${p.droppedBytes ? `, ${p.droppedBytes} bytes lost while unplugged` : ''}\n`);
+        process.stdout.write(`${p.name} ${p.path}: ${p.lines} lines, ${p.bytes} bytes${p.droppedBytes ? `, ${p.droppedBytes} bytes lost (unplugged, or nobody reading)` : ''}\n`);
       }
       process.stdout.write(`images: ${report.images.written} (${formatBytes(report.images.bytes)}), ${report.images.halfWritten} half-written\n`);
       if (report.video) process.stdout.write(`video: ${report.video.path} (${formatBytes(report.video.sizeBytes)})\n`);

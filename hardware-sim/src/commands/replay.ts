@@ -51,6 +51,15 @@ jump back is a splice and does not wait), or the receive times of a raw serial l
 plays N× faster; --rate HZ writes a fixed number of lines per second; --fast writes as fast as the
 reader takes it (writes wait when the reader is slow: nothing is dropped).
 
+A port nobody reads: like a real wire, what is sent while no process has the port open (none yet,
+or the reader went away) is dropped (counted as droppedBytes in the report) once a few kB are
+queued, so a reader that opens later gets current data (plus at most ~4 kB queued before). A reader
+that has the port open but reads slowly holds the replay back instead: nothing is dropped. With
+--wait-reader nothing is ever dropped: data is held until a reader has opened every port, and
+writes wait while nobody reads. Who has a port open is read from /proc: a reader running as
+another user whose /proc we may not read looks like no reader (run both as the same user); where
+there is no /proc, nothing is dropped and writes wait.
+
 Several logs: logs on the same time base are aligned as recorded, counted from the earliest first
 time among them (agent raw logs by their receive monoUs, which is one clock only within one
 recording session; device logs by their NMEA UTC times of day), so a GPS log starting 2 s after a
@@ -71,7 +80,7 @@ The report (per port: lines, bytes) goes to stdout; --json makes it machine-read
     .option('--fast', 'write as fast as the reader takes it')
     .option('--loop', 'start again at the end, until Ctrl-C')
     .option('--linger <MS>', 'ms to keep the ports after the last byte reached the PTY', numberArg('must be a number >= 0', (n) => n >= 0), DEFAULT_LINGER_MS)
-    .option('--wait-reader', 'hold the data back until a reader has opened every port')
+    .option('--wait-reader', 'hold the data back until a reader has opened every port; never drop unread data')
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',

@@ -1,11 +1,11 @@
 // A simulated serial port: a pseudo-terminal whose slave the agent opens at a path we name (a
 // symlink to /dev/pts/N), fed by us through socat. It can be unplugged (socat stops: the agent's
 // reads fail with EIO as on a pulled USB adapter, the path vanishes) and plugged back in at the
-// same path. Writes respect backpressure: when nobody reads, the PTY fills, socat stops reading
-// its stdin, and `write` waits.
+// same path. A reader that is slow holds the writer back (backpressure: nothing lost); with no
+// reader at all the bytes go nowhere, as on a real wire (unless `waitForReader`, see PtyPortOptions).
 import { EventEmitter } from 'node:events';
 import { unlinkSync } from 'node:fs';
-import { socatWrittenBytes, startSocatPty, stopSocat, type SocatPty } from './socat.js';
+import { hasPtyReader, socatWrittenBytes, startSocatPty, stopSocat, type SocatPty } from './socat.js';
 
 /**
  * After a reader opens the port, serialport sets the line up and flushes the input queue
@@ -17,9 +17,25 @@ export const READER_SETTLE_MS = 250;
 export interface PtyPortOptions {
   /** Path of the agent's end: a symlink to the PTY slave, created (parent folders too) and removed by us. */
   path: string;
-  /** Hold data back until a reader has opened the port (default false: data flows at once, lost if unread, as on a real wire). */
+  /**
+   * true: hold data back until a reader has opened the port, and never drop anything (with no
+   * reader, writes wait). false (default): data flows at once; while no process has the port open
+   * (none yet, or the reader went away) and socat's input backs up past UNREAD_BACKLOG_BYTES, the
+   * bytes are dropped and counted in `bytesDropped`, as a real wire loses what nobody listens to,
+   * so a reader that opens later gets current data. A reader that has the port open but reads
+   * slowly still holds the writer back (backpressure, nothing dropped).
+   */
   waitForReader?: boolean;
 }
+
+/**
+ * Bytes handed to socat but not yet passed into the PTY beyond which, with no reader, we stop
+ * handing over (see PtyPortOptions.waitForReader). Below it, a reader present or not, bytes go in:
+ * the few kB a PTY holds before socat blocks, which serialport flushes when it opens the port.
+ */
+export const UNREAD_BACKLOG_BYTES = 4096;
+/** How often a write held back by a slow reader looks again whether the reader is still there. */
+const READER_RECHECK_MS = 100;
 
 export interface PtyPortEvents {
   unplugged: [];
@@ -38,11 +54,17 @@ export class PtyPort extends EventEmitter<PtyPortEvents> {
   /** wchar of socat processes already stopped by unplug, so delivery counts across replugs. */
   #deliveredBeforeUs = 0;
   #bytesWrittenToCurrent = 0;
+  /** Bytes given to the current socat's stdin (written or still queued in it). */
+  #bytesHandedToCurrent = 0;
   #lastWrite: Promise<void> = Promise.resolve();
+  readonly #waitForReader: boolean;
+  /** socat's backlog when last measured (see #isUnread). */
+  #lastBacklog: { pty: SocatPty; handedBytes: number; backlogBytes: number } | null = null;
 
-  private constructor(path: string, pty: SocatPty) {
+  private constructor(path: string, pty: SocatPty, waitForReader: boolean) {
     super();
     this.path = path;
+    this.#waitForReader = waitForReader;
     this.#pty = pty;
     this.#devicePath = pty.devicePath;
   }
@@ -50,7 +72,7 @@ export class PtyPort extends EventEmitter<PtyPortEvents> {
   /** Creates the port; resolves once its path exists. */
   static async open(options: PtyPortOptions): Promise<PtyPort> {
     const pty = await startSocatPty(options.path, options.waitForReader ?? false);
-    const port = new PtyPort(options.path, pty);
+    const port = new PtyPort(options.path, pty, options.waitForReader ?? false);
     livePorts.add(port);
     return port;
   }
@@ -69,7 +91,7 @@ export class PtyPort extends EventEmitter<PtyPortEvents> {
     return this.#bytesWritten;
   }
 
-  /** Bytes the device "sent" while unplugged: they went nowhere. */
+  /** Bytes the device "sent" while unplugged, or while nobody read the port (see PtyPortOptions.waitForReader): they went nowhere. */
   get bytesDropped(): number {
     return this.#bytesDropped;
   }
@@ -83,17 +105,19 @@ export class PtyPort extends EventEmitter<PtyPortEvents> {
   }
 
   /**
-   * Writes bytes as they are. Resolves when the port can take more (backpressure). While the port
-   * is unplugged the bytes are dropped and counted in `bytesDropped`.
+   * Writes bytes as they are. Resolves when the port can take more (backpressure from a slow
+   * reader). While the port is unplugged, or nobody has it open (without `waitForReader`), the
+   * bytes are dropped and counted in `bytesDropped`.
    */
   async write(bytes: Buffer): Promise<void> {
     const pty = this.#pty;
-    if (!pty || this.#isClosed) {
+    if (!pty || this.#isClosed || (await this.#isUnread(pty))) {
       this.#bytesDropped += bytes.length;
       return;
     }
     const stdin = pty.child.stdin;
     let canTakeMore = true;
+    this.#bytesHandedToCurrent += bytes.length;
     this.#lastWrite = new Promise<void>((resolve) => {
       canTakeMore = stdin.write(bytes, (err) => {
         if (err) {
@@ -106,21 +130,58 @@ export class PtyPort extends EventEmitter<PtyPortEvents> {
       });
     });
     if (canTakeMore) return;
-    // Wait for 'drain', or for socat to go away (unplug, close), which ends the wait too.
+    // Wait for 'drain', or for socat to go away (unplug, close), or (without waitForReader) for
+    // the reader to go away, which end the wait too.
     await new Promise<void>((resolve) => {
       const done = (): void => {
         stdin.off('drain', done);
         stdin.off('close', done);
+        clearInterval(recheck);
         resolve();
       };
       stdin.once('drain', done);
       stdin.once('close', done);
+      const recheck = setInterval(() => void this.#isUnread(pty).then((isUnread) => isUnread && done()), READER_RECHECK_MS);
     });
   }
 
-  /** Resolves when every byte written so far has been handed to socat's pipe. */
+  /**
+   * Resolves when every byte written so far has been handed to socat's pipe, or (without
+   * waitForReader) when nobody reads the port any more: what is still queued then goes to the next
+   * reader or nowhere.
+   */
   async flush(): Promise<void> {
-    await this.#lastWrite;
+    const pty = this.#pty;
+    if (this.#waitForReader || !pty) {
+      await this.#lastWrite;
+      return;
+    }
+    let recheck: NodeJS.Timeout | undefined;
+    const unread = new Promise<void>((resolve) => {
+      recheck = setInterval(() => void this.#isUnread(pty).then((isUnread) => isUnread && resolve()), READER_RECHECK_MS);
+    });
+    await Promise.race([this.#lastWrite, unread]);
+    clearInterval(recheck);
+  }
+
+  /**
+   * True when, without waitForReader, socat's input has backed up past UNREAD_BACKLOG_BYTES and
+   * no process other than socat has the PTY open: nobody is reading. False when we cannot tell
+   * (no /proc): then nothing is dropped and writes wait as with waitForReader.
+   */
+  async #isUnread(pty: SocatPty): Promise<boolean> {
+    if (this.#waitForReader || pty !== this.#pty) return false;
+    const handed = this.#bytesHandedToCurrent;
+    // The backlog grows by at most what was handed over since it was last measured: while that
+    // stays under the threshold, /proc need not be read again.
+    const last = this.#lastBacklog;
+    if (last && last.pty === pty && last.backlogBytes + (handed - last.handedBytes) <= UNREAD_BACKLOG_BYTES) return false;
+    const wchar = await socatWrittenBytes(pty.child.pid);
+    if (wchar === null) return false;
+    const backlog = handed - Math.max(0, wchar - pty.outputBytes());
+    this.#lastBacklog = { pty, handedBytes: handed, backlogBytes: backlog };
+    if (backlog <= UNREAD_BACKLOG_BYTES) return false;
+    return (await hasPtyReader(pty.devicePath, pty.child.pid)) === false;
   }
 
   /**
@@ -144,6 +205,7 @@ export class PtyPort extends EventEmitter<PtyPortEvents> {
     await stopSocat(pty.child, this.path);
     this.#deliveredBeforeUs = delivered ?? this.#deliveredBeforeUs + this.#bytesWrittenToCurrent;
     this.#bytesWrittenToCurrent = 0;
+    this.#bytesHandedToCurrent = 0;
     this.emit('unplugged');
   }
 

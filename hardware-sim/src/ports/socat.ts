@@ -2,7 +2,7 @@
 // its notices. Each simulated port is one socat process joining our pipe (its stdin/stdout) to a
 // pseudo-terminal whose slave side the agent opens through a symlink.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { lstat, mkdir, readFile, readlink, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { SimError } from '../errors.js';
@@ -135,4 +135,59 @@ export async function socatWrittenBytes(pid: number | undefined): Promise<number
   } catch {
     return null;
   }
+}
+
+/** How long one scan of who holds which PTY open is reused (it reads every process's fd table). */
+const HOLDERS_CACHE_MS = 100;
+let holdersCache: { atMs: number; holders: Promise<Map<string, Set<number>> | null> } | null = null;
+
+/**
+ * Which processes hold each /dev/pts/N open (from /proc/PID/fd), or null where /proc cannot tell
+ * (not Linux). Processes whose fd table we may not read (another user's, when we are not root) are
+ * not seen: a reader running as another user looks like no reader.
+ */
+export function ptyHolders(): Promise<Map<string, Set<number>> | null> {
+  const now = performance.now();
+  if (holdersCache && now - holdersCache.atMs < HOLDERS_CACHE_MS) return holdersCache.holders;
+  const holders = scanPtyHolders();
+  holdersCache = { atMs: now, holders };
+  return holders;
+}
+
+async function scanPtyHolders(): Promise<Map<string, Set<number>> | null> {
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  const out = new Map<string, Set<number>>();
+  await Promise.all(
+    pids.map(async (pid) => {
+      let fds: string[];
+      try {
+        fds = await readdir(`/proc/${pid}/fd`);
+      } catch {
+        return; // gone, or not ours to read
+      }
+      for (const fd of fds) {
+        const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+        if (!target.startsWith('/dev/pts/')) continue;
+        let set = out.get(target);
+        if (!set) out.set(target, (set = new Set()));
+        set.add(Number(pid));
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * Whether some process other than socat holds the PTY slave open (socat itself keeps one fd on
+ * it), or null where /proc cannot tell.
+ */
+export async function hasPtyReader(devicePath: string, socatPid: number | undefined): Promise<boolean | null> {
+  const holders = await ptyHolders();
+  if (!holders) return null;
+  return [...(holders.get(devicePath) ?? [])].some((pid) => pid !== socatPid);
 }

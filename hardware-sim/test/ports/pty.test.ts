@@ -1,7 +1,7 @@
 import { lstat, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAllPorts, PtyPort } from '../../src/ports/pty.js';
+import { closeAllPorts, PtyPort, READER_SETTLE_MS } from '../../src/ports/pty.js';
 import { Collector, runCleanups, tempDir, until } from '../helpers.js';
 
 afterEach(async () => {
@@ -96,5 +96,96 @@ describe('PtyPort', () => {
     await writeFile(file, 'x');
     await expect(PtyPort.open({ path: file })).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(PtyPort.open({ path: stale })).rejects.toMatchObject({ code: 'PORT_FAILED' });
+  });
+
+  /** Numbered 100-byte lines, `L000123 xxx…\n`. */
+  const numbered = (i: number): Buffer => Buffer.from(`L${String(i).padStart(6, '0')} ${'x'.repeat(91)}\n`);
+  const numbersIn = (text: string): number[] => [...text.matchAll(/L(\d{6}) x{91}\n/g)].map((m) => Number(m[1]));
+
+  /** Writes lines [from, to) without waiting between them; resolves with `done` set when all were handed over. */
+  function writeLines(port: PtyPort, from: number, to: number): { done: boolean; finished: Promise<void> } {
+    const state = { done: false, finished: Promise.resolve() };
+    state.finished = (async (): Promise<void> => {
+      for (let i = from; i < to; i++) await port.write(numbered(i));
+      state.done = true;
+    })();
+    return state;
+  }
+
+  it('without waitForReader, drops what nobody reads (no reader yet, or the reader gone), so a late reader gets current data', async () => {
+    const dir = await tempDir();
+    const port = await PtyPort.open({ path: join(dir, 'gps') });
+    // No reader: 300 kB, more than the pipe to socat and the PTY hold, do not hold the writer back.
+    const first = writeLines(port, 0, 3000);
+    await until(() => first.done, 'the writer to get through with nobody reading', 10_000);
+    await port.flush();
+    expect(port.bytesDropped).toBeGreaterThan(0);
+    expect(port.bytesWritten + port.bytesDropped).toBe(3000 * 100);
+
+    // A reader opens late: it gets the lines written from then on, not the backlog of old ones.
+    const reader = await Collector.open(port.path);
+    await new Promise((r) => setTimeout(r, READER_SETTLE_MS));
+    const current = writeLines(port, 3000, 3010);
+    await current.finished;
+    await until(() => numbersIn(reader.bytes.toString('latin1')).includes(3009), 'the current lines to arrive');
+    const got = numbersIn(reader.bytes.toString('latin1'));
+    expect(got.slice(-10)).toEqual([3000, 3001, 3002, 3003, 3004, 3005, 3006, 3007, 3008, 3009]);
+    expect(got).not.toContain(0);
+    // At most the few kB queued when the drops began come before them (serialport flushes the PTY on open).
+    expect(got.length - 10).toBeLessThanOrEqual(200);
+
+    // The reader goes away: the writer is not held back, the bytes go nowhere again.
+    await reader.close();
+    const droppedBefore = port.bytesDropped;
+    const after = writeLines(port, 3010, 6010);
+    await until(() => after.done, 'the writer to get through after the reader went away', 10_000);
+    expect(port.bytesDropped).toBeGreaterThan(droppedBefore);
+  });
+
+  it('without waitForReader, a reader that is open but slow still holds the writer back: nothing dropped', async () => {
+    const dir = await tempDir();
+    const port = await PtyPort.open({ path: join(dir, 'gps') });
+    const reader = await Collector.open(port.path);
+    await port.readerReady();
+    reader.port.pause();
+    const total = 1024 * 1024;
+    const chunk = Buffer.alloc(4096);
+    const writing = (async (): Promise<void> => {
+      for (let i = 0; i < total / chunk.length; i++) {
+        chunk.fill(i & 0xff);
+        await port.write(Buffer.from(chunk));
+      }
+    })();
+    await until(async () => {
+      const before = port.bytesWritten;
+      await new Promise((r) => setTimeout(r, 300));
+      return port.bytesWritten === before;
+    }, 'the writer to stall');
+    expect(port.bytesWritten).toBeLessThan(total);
+    reader.port.resume();
+    await writing;
+    await reader.waitFor(total);
+    const got = reader.bytes;
+    expect(got.length).toBe(total);
+    for (let i = 0; i < total / chunk.length; i++) expect(got[i * chunk.length]).toBe(i & 0xff);
+    expect(port.bytesDropped).toBe(0);
+  });
+
+  it('with waitForReader, nothing is ever dropped: with no reader the writer waits, and the reader gets every byte', async () => {
+    const dir = await tempDir();
+    const port = await PtyPort.open({ path: join(dir, 'gps'), waitForReader: true });
+    const writing = writeLines(port, 0, 3000);
+    await until(async () => {
+      const before = port.bytesWritten;
+      await new Promise((r) => setTimeout(r, 300));
+      return port.bytesWritten === before;
+    }, 'the writer to stall');
+    expect(writing.done).toBe(false);
+    expect(port.bytesDropped).toBe(0);
+    const reader = await Collector.open(port.path);
+    await writing.finished;
+    await reader.waitFor(3000 * 100);
+    expect(numbersIn(reader.bytes.toString('latin1'))).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(port.bytesDropped).toBe(0);
   });
 });
