@@ -11,6 +11,39 @@ afterEach(async () => {
 
 const exists = (path: string): Promise<boolean> => lstat(path).then(() => true, () => false);
 
+/**
+ * A reader that has the port open but does not read holds the writer back (it stalls long before
+ * 1 MiB is handed over), then gets every byte in order once it reads: backpressure, never loss.
+ */
+async function expectSlowReaderGetsEverything(waitForReader: boolean): Promise<void> {
+  const dir = await tempDir();
+  const port = await PtyPort.open({ path: join(dir, 'gps'), waitForReader });
+  const reader = await Collector.open(port.path);
+  await port.readerReady();
+  reader.port.pause();
+  const total = 1024 * 1024;
+  const chunk = Buffer.alloc(4096);
+  const writing = (async (): Promise<void> => {
+    for (let i = 0; i < total / chunk.length; i++) {
+      chunk.fill(i & 0xff);
+      await port.write(Buffer.from(chunk));
+    }
+  })();
+  await until(async () => {
+    const before = port.bytesWritten;
+    await new Promise((r) => setTimeout(r, 300));
+    return port.bytesWritten === before;
+  }, 'the writer to stall');
+  expect(port.bytesWritten).toBeLessThan(total);
+  reader.port.resume();
+  await writing;
+  await reader.waitFor(total);
+  const got = reader.bytes;
+  expect(got.length).toBe(total);
+  for (let i = 0; i < total / chunk.length; i++) expect(got[i * chunk.length]).toBe(i & 0xff);
+  expect(port.bytesDropped).toBe(0);
+}
+
 describe('PtyPort', () => {
   it('gives the agent a symlink to a PTY that passes all 256 byte values unchanged', async () => {
     const dir = await tempDir();
@@ -28,32 +61,7 @@ describe('PtyPort', () => {
   });
 
   it('loses nothing when the reader is slow: writes wait (backpressure)', async () => {
-    const dir = await tempDir();
-    const port = await PtyPort.open({ path: join(dir, 'gps'), waitForReader: true });
-    const reader = await Collector.open(port.path);
-    await port.readerReady();
-    reader.port.pause();
-    const total = 1024 * 1024;
-    const chunk = Buffer.alloc(4096);
-    const writing = (async (): Promise<void> => {
-      for (let i = 0; i < total / chunk.length; i++) {
-        chunk.fill(i & 0xff);
-        await port.write(Buffer.from(chunk));
-      }
-    })();
-    // Nobody reads: the writer is held back long before it has handed everything over.
-    await until(async () => {
-      const before = port.bytesWritten;
-      await new Promise((r) => setTimeout(r, 100));
-      return port.bytesWritten === before;
-    }, 'the writer to stall');
-    expect(port.bytesWritten).toBeLessThan(total);
-    reader.port.resume();
-    await writing;
-    await reader.waitFor(total);
-    const got = reader.bytes;
-    expect(got.length).toBe(total);
-    for (let i = 0; i < total / chunk.length; i++) expect(got[i * chunk.length]).toBe(i & 0xff);
+    await expectSlowReaderGetsEverything(true);
   });
 
   it('unplugs (path gone, reader closed) and plugs back in at the same path', async () => {
@@ -143,32 +151,7 @@ describe('PtyPort', () => {
   });
 
   it('without waitForReader, a reader that is open but slow still holds the writer back: nothing dropped', async () => {
-    const dir = await tempDir();
-    const port = await PtyPort.open({ path: join(dir, 'gps') });
-    const reader = await Collector.open(port.path);
-    await port.readerReady();
-    reader.port.pause();
-    const total = 1024 * 1024;
-    const chunk = Buffer.alloc(4096);
-    const writing = (async (): Promise<void> => {
-      for (let i = 0; i < total / chunk.length; i++) {
-        chunk.fill(i & 0xff);
-        await port.write(Buffer.from(chunk));
-      }
-    })();
-    await until(async () => {
-      const before = port.bytesWritten;
-      await new Promise((r) => setTimeout(r, 300));
-      return port.bytesWritten === before;
-    }, 'the writer to stall');
-    expect(port.bytesWritten).toBeLessThan(total);
-    reader.port.resume();
-    await writing;
-    await reader.waitFor(total);
-    const got = reader.bytes;
-    expect(got.length).toBe(total);
-    for (let i = 0; i < total / chunk.length; i++) expect(got[i * chunk.length]).toBe(i & 0xff);
-    expect(port.bytesDropped).toBe(0);
+    await expectSlowReaderGetsEverything(false);
   });
 
   it('with waitForReader, nothing is ever dropped: with no reader the writer waits, and the reader gets every byte', async () => {
