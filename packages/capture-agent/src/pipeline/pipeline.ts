@@ -152,6 +152,23 @@ export class CapturePipeline {
     if (fit.fittedAtMonoUs - this.#lastStoredFitMonoUs >= this.#clockFitUs || obs.jump) this.#storeFit(fit);
   }
 
+  /**
+   * A new capture session begins (replay of agent raw logs: a session header, i.e. an agent restart
+   * or reboot, whose monotonic clock may have restarted): the last fit is stored, samples still
+   * waiting are placed (by this session's fit, else their recorded UTC), and the flight clock starts
+   * from scratch, so one session's fit never places another session's samples. `run` never calls
+   * this: a restarted agent is a new process with a new pipeline.
+   */
+  newSession(data: Record<string, unknown>): void {
+    this.storeCurrentFit();
+    this.placePending(true);
+    this.clock.reset();
+    this.#lastStoredFitMonoUs = Number.NEGATIVE_INFINITY;
+    this.#fitPort = null;
+    for (const p of this.ports.values()) p.newSession();
+    this.#event('info', 'clock', 'clock-reset', 'new capture session: flight clock refitted from scratch', data);
+  }
+
   /** Stores the current fit now (at stop, so the last state is kept). */
   storeCurrentFit(): void {
     const fit = this.clock.fit();
@@ -333,6 +350,12 @@ export class PortPipeline {
       }
       else store.addSample(row);
     }
+  }
+
+  /** A new capture session (see CapturePipeline.newSession): no cut line or GPS second carries over. */
+  newSession(): void {
+    this.#isAfterCut = false;
+    this.#lastPairSecond = Number.NaN;
   }
 
   /** End of input: nothing is held per port today (the splitter lives in the source). */
