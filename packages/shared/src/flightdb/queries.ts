@@ -1,6 +1,7 @@
 // Typed SQL helpers over a flight DB that both the capture agent (writes) and the ingest CLI /
 // status command (reads) use. All SQL of the flight DB lives in this folder.
 import type { DecodeFlag, DecodedSentence, NavSample, SampleKind, TimedSample } from '../nav/types.js';
+import { currentBootId, isBootId } from './boot.js';
 import { FlightDbError } from './errors.js';
 import { FlightDb } from './open.js';
 import type { SqliteDatabase, SqliteStatement } from './open.js';
@@ -724,6 +725,7 @@ interface ClockFitSql {
   uncertainty_us: number;
   pairs: number;
   port: string | null;
+  boot_id: string | null;
 }
 function clockFitFromSql(r: ClockFitSql): ClockFitRow {
   return {
@@ -735,15 +737,22 @@ function clockFitFromSql(r: ClockFitSql): ClockFitRow {
     uncertaintyUs: r.uncertainty_us,
     pairs: r.pairs,
     port: r.port,
+    bootId: r.boot_id,
   };
+}
+
+/** A boot id to store, checked (FlightDbError 'bad-row' names the field). */
+function bootIdOrNull(value: string | null, field: string): string | null {
+  if (value !== null && !isBootId(value)) throw new FlightDbError('bad-row', `${field} ${JSON.stringify(value)} is not a boot id`);
+  return value;
 }
 
 /** Records a clock fit; returns its id. */
 export function insertClockFit(db: FlightDbLike, fit: ClockFitInsert): number {
   const res = stmt(
     conn(db),
-    `INSERT INTO clock_fit (fitted_mono_us, fitted_t_us, offset_us, drift_ppm, uncertainty_us, pairs, port)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO clock_fit (fitted_mono_us, fitted_t_us, offset_us, drift_ppm, uncertainty_us, pairs, port, boot_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     int(fit.fittedMonoUs, 'fittedMonoUs'),
     int(fit.fittedTUs, 'fittedTUs'),
@@ -752,13 +761,25 @@ export function insertClockFit(db: FlightDbLike, fit: ClockFitInsert): number {
     int(fit.uncertaintyUs, 'uncertaintyUs'),
     int(fit.pairs, 'pairs'),
     fit.port,
+    bootIdOrNull(fit.bootId ?? null, 'bootId'),
   );
   return Number(res.lastInsertRowid);
 }
 
-/** The most recent fit (highest id), or null. */
+/** The most recent fit (highest id) of any boot, or null: for showing, never for converting a stored time. */
 export function readLastClockFit(db: FlightDbLike): ClockFitRow | null {
   const r = stmt(conn(db), 'SELECT * FROM clock_fit ORDER BY id DESC LIMIT 1').get() as ClockFitSql | undefined;
+  return r ? clockFitFromSql(r) : null;
+}
+
+/**
+ * The most recent fit of boot `bootId`, or null: the only fits a monotonic time of that boot may be
+ * converted through. Fits of unknown boot (NULL) never match.
+ */
+export function readLastClockFitOfBoot(db: FlightDbLike, bootId: string): ClockFitRow | null {
+  const r = stmt(conn(db), 'SELECT * FROM clock_fit WHERE boot_id = ? ORDER BY id DESC LIMIT 1').get(bootId) as
+    | ClockFitSql
+    | undefined;
   return r ? clockFitFromSql(r) : null;
 }
 
@@ -779,6 +800,7 @@ interface AssetSql {
   time_source: AssetRow['timeSource'];
   appeared_t_us: number | null;
   appeared_mono_us: number | null;
+  appeared_boot_id: string | null;
   recorded_t_us: number;
   status: AssetStatus;
   lat_deg: number | null;
@@ -801,6 +823,7 @@ function assetFromSql(r: AssetSql): AssetRow {
     timeSource: r.time_source,
     appearedTUs: r.appeared_t_us,
     appearedMonoUs: r.appeared_mono_us,
+    appearedBootId: r.appeared_boot_id,
     recordedTUs: r.recorded_t_us,
     status: r.status,
     latDeg: r.lat_deg,
@@ -817,18 +840,22 @@ function assetFromSql(r: AssetSql): AssetRow {
 /**
  * Records an asset. Idempotent on (device, relPath, sizeBytes, sha256): when that row exists,
  * nothing changes and `inserted` is false (agent restarts re-scan folders safely).
+ * `appearedBootId` omitted with an appearedMonoUs: this process's currentBootId() (see AssetInsert).
  */
 export function insertAsset(db: FlightDbLike, a: AssetInsert): { id: number; inserted: boolean } {
   const c = conn(db);
   const ins = stmt(
     c,
     `INSERT INTO asset (device, rel_path, size_bytes, sha256, capture_t_us, time_source, appeared_t_us,
-       appeared_mono_us, recorded_t_us, status, lat_deg, lon_deg, altitude_m, pressure_altitude_m, heading_deg,
-       speed_mps, track_deg, pose_quality)
-     VALUES (@device, @relPath, @size, @sha256, @capture, @timeSource, @appeared, @appearedMono, @recorded, @status,
-       @lat, @lon, @alt, @palt, @heading, @speed, @track, @quality)
+       appeared_mono_us, appeared_boot_id, recorded_t_us, status, lat_deg, lon_deg, altitude_m, pressure_altitude_m,
+       heading_deg, speed_mps, track_deg, pose_quality)
+     VALUES (@device, @relPath, @size, @sha256, @capture, @timeSource, @appeared, @appearedMono, @appearedBoot, @recorded,
+       @status, @lat, @lon, @alt, @palt, @heading, @speed, @track, @quality)
      ON CONFLICT (device, rel_path, size_bytes, sha256) DO NOTHING`,
   );
+  const appearedMono = intOrNull(a.appearedMonoUs, 'appearedMonoUs');
+  const appearedBoot =
+    a.appearedBootId === undefined ? (appearedMono === null ? null : currentBootId()) : bootIdOrNull(a.appearedBootId, 'appearedBootId');
   const find = stmt(c, 'SELECT id FROM asset WHERE device = ? AND rel_path = ? AND size_bytes = ? AND sha256 = ?');
   return c.transaction((): { id: number; inserted: boolean } => {
     const res = ins.run({
@@ -839,7 +866,8 @@ export function insertAsset(db: FlightDbLike, a: AssetInsert): { id: number; ins
       capture: intOrNull(a.captureTUs, 'captureTUs'),
       timeSource: a.timeSource,
       appeared: intOrNull(a.appearedTUs, 'appearedTUs'),
-      appearedMono: intOrNull(a.appearedMonoUs, 'appearedMonoUs'),
+      appearedMono,
+      appearedBoot,
       recorded: int(a.recordedTUs, 'recordedTUs'),
       status: a.status,
       lat: a.latDeg,

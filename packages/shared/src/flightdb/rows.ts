@@ -91,7 +91,8 @@ export interface SentenceCountRow {
 /**
  * Table `clock_fit`: one row per flight-clock fit. The fit maps the monotonic clock to UTC around
  * (fittedMonoUs, fittedTUs): tUs ≈ fittedTUs + (monoUs - fittedMonoUs) · (1 + driftPpm·1e-6).
- * offsetUs = fittedTUs − fittedMonoUs (UTC minus monotonic at the fit point).
+ * offsetUs = fittedTUs − fittedMonoUs (UTC minus monotonic at the fit point). It holds only for
+ * monotonic times of the same boot (`bootId`).
  */
 export interface ClockFitRow {
   id: number;
@@ -104,8 +105,14 @@ export interface ClockFitRow {
   pairs: number;
   /** The port whose time sentences were used, or null. */
   port: string | null;
+  /**
+   * The boot of the capture machine whose monotonic clock the fit is for (see boot.ts); null =
+   * unknown (rows from schema v1, replays of logs from another machine): never used to convert.
+   */
+  bootId: string | null;
 }
-export type ClockFitInsert = Omit<ClockFitRow, 'id'>;
+/** A fit to store; `bootId` omitted = null (unknown): such a fit is never used to convert a stored time. */
+export type ClockFitInsert = Omit<ClockFitRow, 'id' | 'bootId'> & { bootId?: string | null };
 
 /** Pose at an asset's capture time; every field null when unknown. */
 export interface AssetPose {
@@ -130,15 +137,25 @@ export interface AssetInsert extends AssetPose {
   timeSource: AssetTimeSource | null;
   /** Flight-clock UTC when the file appeared, or null if the clock was not known then. */
   appearedTUs: number | null;
+  /** Monotonic time the file appeared, µs, on the clock of boot `appearedBootId`. */
   appearedMonoUs: number | null;
+  /**
+   * The boot `appearedMonoUs` was read on (see boot.ts): a later conversion to UTC uses only a clock
+   * fit of this boot. null = unknown (never converted). Omitted = the writing process's current
+   * boot (currentBootId()) when appearedMonoUs is set: the agent writes rows of files it saw itself.
+   * A writer of monotonic times from elsewhere (another process's record, another machine) must pass it.
+   */
+  appearedBootId?: string | null;
   /** When the row was written, UTC µs. */
   recordedTUs: number;
   status: AssetStatus;
   /** JSON-serialisable: gaps, fix quality, reasons (the pose module defines the shape). */
   poseQuality: unknown;
 }
-export interface AssetRow extends AssetInsert {
+export interface AssetRow extends Omit<AssetInsert, 'appearedBootId'> {
   id: number;
+  /** null = unknown (rows from schema v1): the appearance time is never converted. */
+  appearedBootId: string | null;
 }
 
 export interface EventInsert {

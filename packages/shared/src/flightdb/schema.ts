@@ -4,6 +4,14 @@
 // Conventions: times are INTEGER µs; `*_t_us` = UTC since epoch, `*_mono_us` = the capture
 // machine's monotonic clock. Tables are STRICT (types enforced), enumerations are CHECKed.
 // Text "none" values in sentence_count are '' (they are part of the primary key).
+//
+// Boot ids (v2): the monotonic clock restarts at every boot, so a `*_mono_us` value that is later
+// converted to UTC carries the boot it was read on (`*boot_id`, see boot.ts), and is only ever
+// converted through a clock_fit of that same boot. NULL = unknown (rows written before v2, or by
+// a writer that could not tell, e.g. a replay of logs recorded on another machine): such a fit is
+// never used to convert, such an asset time is never converted. nav_sample.received_mono_us and
+// event.mono_us have no boot id: they are kept for diagnosis only and never converted (sample
+// times are placed at receipt, in the process that read them).
 
 /** `PRAGMA application_id` of a flight DB ('FLSN'): tells a flight DB from any other SQLite file. */
 export const FLIGHT_DB_APPLICATION_ID = 0x464c534e;
@@ -129,9 +137,19 @@ CREATE INDEX event_t ON event (t_us);
 PRAGMA application_id = ${FLIGHT_DB_APPLICATION_ID};
 `;
 
+// v1 rows get NULL (unknown): nothing tells which boot they were on, and guessing "the current
+// one" is exactly the conversion across a reboot that v2 exists to prevent.
+const V2 = /* sql */ `
+ALTER TABLE clock_fit ADD COLUMN boot_id TEXT CHECK (boot_id IS NULL OR length(boot_id) BETWEEN 1 AND 64);
+ALTER TABLE asset ADD COLUMN appeared_boot_id TEXT
+  CHECK (appeared_boot_id IS NULL OR (length(appeared_boot_id) BETWEEN 1 AND 64 AND appeared_mono_us IS NOT NULL));
+CREATE INDEX clock_fit_boot ON clock_fit (boot_id, id);
+`;
+
 /** Every migration, in order; `MIGRATIONS[i].version === i + 1`. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'flight, port, nav_sample, sentence_count, clock_fit, asset, event', sql: V1 },
+  { version: 2, description: 'boot ids: clock_fit.boot_id, asset.appeared_boot_id', sql: V2 },
 ];
 
 /** The schema version this code writes and reads (`PRAGMA user_version`). */

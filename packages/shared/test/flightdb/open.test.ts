@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,12 @@ import {
   MIGRATIONS,
   applyMigrations,
   checkFlightDbIntegrity,
+  currentBootId,
+  insertClockFit,
   openFlightDb,
+  readAssets,
+  readClockFits,
+  readLastClockFitOfBoot,
 } from '../../src/flightdb/index.js';
 import type { FlightDb } from '../../src/flightdb/index.js';
 
@@ -162,6 +167,81 @@ describe('openFlightDb', () => {
     expect(applyMigrations(raw, fixed, path)).toBe(2);
     expect(applyMigrations(raw, fixed, path)).toBe(2); // idempotent
     expect(() => applyMigrations(raw, [fixed[1]!], path)).toThrow(FlightDbError);
+    raw.close();
+  });
+});
+
+describe('migration v1 → v2 (boot ids)', () => {
+  /** Written by the schema v1 code (see fixtures/make-flight-v1.mjs), before migration 2 existed. */
+  const V1_FIXTURE = fileURLToPath(new URL('./fixtures/flight-v1.db', import.meta.url));
+
+  function v1Copy(): string {
+    const path = tmpDb();
+    copyFileSync(V1_FIXTURE, path);
+    return path;
+  }
+
+  /** Every row of every table but the columns v2 added, in a stable order. */
+  function v1Rows(db: Database.Database): Record<string, unknown[]> {
+    const out: Record<string, unknown[]> = {};
+    for (const t of TABLES) {
+      const rows = db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all() as Record<string, unknown>[];
+      out[t] = rows.map(({ boot_id: _b, appeared_boot_id: _a, ...rest }) => rest);
+    }
+    return out;
+  }
+
+  it('opens a v1 file written by the old code, migrates it, and keeps every row; v1 rows get a NULL (unknown) boot', () => {
+    const path = v1Copy();
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    const before = v1Rows(raw);
+    raw.close();
+    expect(before['asset']).toHaveLength(3);
+    expect(before['clock_fit']).toHaveLength(2);
+    expect(before['nav_sample']).toHaveLength(3);
+
+    // A reader cannot use it before a writer migrated it (and leaves it untouched).
+    expect(errorCode(() => openFlightDb(path, { readonly: true }))).toBe('schema-outdated');
+
+    const db = track(openFlightDb(path));
+    expect(db.schemaVersion).toBe(2);
+    expect(FLIGHT_DB_SCHEMA_VERSION).toBe(2);
+    expect(v1Rows(db.db)).toEqual(before);
+    expect(checkFlightDbIntegrity(db)).toEqual({ ok: true, problems: [] });
+    expect(readClockFits(db).map((f) => f.bootId)).toEqual([null, null]);
+    expect(readAssets(db).map((a) => [a.relPath, a.appearedMonoUs, a.appearedBootId])).toEqual([
+      ['clock.mp4', 6_500_000, null],
+      ['exif.jpg', 6_200_000, null],
+      ['untimed.mp4', 4_000_000, null],
+    ]);
+    // Unknown is never any boot: no fit is found for the boot that is running now.
+    expect(readLastClockFitOfBoot(db, currentBootId())).toBeNull();
+
+    // New rows carry their boot next to the old ones; the same schema as a DB created at v2.
+    insertClockFit(db, { fittedMonoUs: 9, fittedTUs: 10, offsetUs: 1, driftPpm: 0, uncertaintyUs: 1, pairs: 3, port: 'gps', bootId: 'boot-B' });
+    expect(readLastClockFitOfBoot(db, 'boot-B')?.fittedMonoUs).toBe(9);
+    const schema = (d: FlightDb): unknown => d.db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all();
+    const fresh = track(openFlightDb(tmpDb(), { create: true }));
+    expect(schema(db)).toEqual(schema(fresh));
+    db.close();
+    expect(track(openFlightDb(path, { readonly: true })).schemaVersion).toBe(2);
+  });
+
+  it('migrates a v1 DB made by migration 1 alone, in one step that is rolled back on failure', () => {
+    const path = tmpDb();
+    const raw = new Database(path);
+    raw.pragma('journal_mode = WAL');
+    expect(applyMigrations(raw, MIGRATIONS.slice(0, 1), path)).toBe(1);
+    raw.exec(`INSERT INTO clock_fit (fitted_mono_us, fitted_t_us, offset_us, drift_ppm, uncertainty_us, pairs) VALUES (1, 2, 1, 0, 5, 3)`);
+    // A failing v2 (its index already exists) leaves the DB at v1 with its columns unchanged.
+    raw.exec('CREATE INDEX clock_fit_boot ON clock_fit (id)');
+    expect(() => applyMigrations(raw, MIGRATIONS, path)).toThrow(/migration 2 \(boot ids/);
+    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect((raw.prepare('SELECT * FROM clock_fit').get() as Record<string, unknown>)['boot_id']).toBeUndefined();
+    raw.exec('DROP INDEX clock_fit_boot');
+    expect(applyMigrations(raw, MIGRATIONS, path)).toBe(2);
+    expect(raw.prepare('SELECT boot_id FROM clock_fit').all()).toEqual([{ boot_id: null }]);
     raw.close();
   });
 });

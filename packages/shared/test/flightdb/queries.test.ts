@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NavSample } from '../../src/nav/types.js';
 import {
+  FLIGHT_DB_SCHEMA_VERSION,
   addPortTraffic,
   checkFlightDbIntegrity,
+  currentBootId,
   insertAsset,
   insertClockFit,
   insertFlight,
@@ -18,7 +20,9 @@ import {
   readEvents,
   readFlight,
   readFlightSummary,
+  readClockFits,
   readLastClockFit,
+  readLastClockFitOfBoot,
   readNavSamples,
   readPorts,
   readSentenceCounts,
@@ -257,7 +261,8 @@ describe('flight DB helpers', () => {
     setAssetStatus(db, a.id, 'incomplete');
     const rows = readAssets(db);
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toEqual({ ...ASSET, id: a.id, status: 'incomplete' });
+    // No boot given with the monotonic time: the writing process's own boot.
+    expect(rows[0]).toEqual({ ...ASSET, id: a.id, status: 'incomplete', appearedBootId: currentBootId() });
   });
 
   it('records flight end, port status/traffic, clock fits and events', () => {
@@ -293,6 +298,40 @@ describe('flight DB helpers', () => {
     expect(() => recordEvent(db, { tUs: T0, level: 'fatal' as 'error', source: 'a', code: 'b', message: 'c' })).toThrow(/CHECK/);
   });
 
+  it('stores the boot of clock fits and asset appearance times; only a fit of the same boot is found for a boot', () => {
+    const db = writer();
+    const fit = { fittedMonoUs: 1, fittedTUs: T0, offsetUs: T0 - 1, driftPpm: 0, uncertaintyUs: 900, pairs: 10, port: 'gps' };
+    const a1 = insertClockFit(db, { ...fit, bootId: 'boot-A' });
+    const unknown = insertClockFit(db, fit); // no boot given: unknown
+    const b1 = insertClockFit(db, { ...fit, fittedMonoUs: 2, bootId: 'boot-B' });
+    const a2 = insertClockFit(db, { ...fit, fittedMonoUs: 3, bootId: 'boot-A' });
+    insertClockFit(db, { ...fit, bootId: null });
+    expect(readClockFits(db).map((f) => [f.id, f.bootId])).toEqual([
+      [a1, 'boot-A'],
+      [unknown, null],
+      [b1, 'boot-B'],
+      [a2, 'boot-A'],
+      [a2 + 1, null],
+    ]);
+    expect(readLastClockFitOfBoot(db, 'boot-A')?.id).toBe(a2);
+    expect(readLastClockFitOfBoot(db, 'boot-B')?.id).toBe(b1);
+    expect(readLastClockFitOfBoot(db, 'boot-C')).toBeNull();
+    expect(readLastClockFit(db)?.bootId).toBeNull(); // the latest of any boot, for showing
+    expect(() => insertClockFit(db, { ...fit, bootId: 'has space' })).toThrow(/bootId "has space" is not a boot id/);
+    expect(() => insertClockFit(db, { ...fit, bootId: 'x'.repeat(65) })).toThrow(/not a boot id/);
+
+    insertAsset(db, { ...ASSET, relPath: 'a.mp4', appearedBootId: 'boot-A' });
+    insertAsset(db, { ...ASSET, relPath: 'n.mp4', appearedBootId: null });
+    insertAsset(db, { ...ASSET, relPath: 'none.mp4', appearedMonoUs: null, appearedTUs: null });
+    expect(Object.fromEntries(readAssets(db).map((r) => [r.relPath, r.appearedBootId]))).toEqual({
+      'a.mp4': 'boot-A',
+      'n.mp4': null,
+      'none.mp4': null, // no monotonic time: no boot either
+    });
+    // A boot id without a monotonic time means nothing: refused.
+    expect(() => insertAsset(db, { ...ASSET, relPath: 'x.mp4', appearedMonoUs: null, appearedBootId: 'boot-A' })).toThrow(/CHECK/);
+  });
+
   it('summarises the flight for status and ingest', () => {
     const db = writer();
     insertNavSamples(db, SAMPLES.map(row));
@@ -312,7 +351,7 @@ describe('flight DB helpers', () => {
     insertClockFit(db, { fittedMonoUs: 1, fittedTUs: T0, offsetUs: T0 - 1, driftPpm: 0, uncertaintyUs: 1000, pairs: 3, port: null });
 
     const s = readFlightSummary(db);
-    expect(s.schemaVersion).toBe(1);
+    expect(s.schemaVersion).toBe(FLIGHT_DB_SCHEMA_VERSION);
     expect(s.flight?.id).toBe('F-2024-06-01');
     expect(s.samples.byKind).toEqual({ position: 2, velocity: 1, heading: 1, 'pressure-altitude': 1, dop: 1, time: 1 });
     expect(s.samples.total).toBe(7);
