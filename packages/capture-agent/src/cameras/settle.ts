@@ -44,6 +44,12 @@ export interface SettleTrackerOptions {
 }
 
 const DEFAULT_POLL_MS = 50;
+/**
+ * Shortest gap between two polls, ms. A poll's early look for each file whose closed-settle time
+ * runs out (see #nextDelayMs) would otherwise mean one poll (a stat of every settling file and a
+ * /proc scan) per file at a few hundred files/s: the waits are coalesced instead.
+ */
+const MIN_POLL_GAP_MS = 10;
 
 /** Monotonic µs at which a file was born, from its birth time on the wall clock; null if unknown. */
 function bornMonoUs(birthtimeMs: number, nowMonoUs: number): number | null {
@@ -60,6 +66,8 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   readonly #isProcScanEnabled: boolean;
   #timer: NodeJS.Timeout | null = null;
   #isPolling = false;
+  /** False after stop(): a poll in flight then does not schedule the next, nor does watch(). */
+  #isStarted = false;
 
   constructor(options: SettleTrackerOptions = {}) {
     super();
@@ -103,17 +111,23 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   }
 
   start(): void {
+    this.#isStarted = true;
     this.#schedule();
   }
 
   stop(): void {
+    this.#isStarted = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#isPolling = false;
+  }
+
+  /** Whether polling runs (between start() and stop()). */
+  get isStarted(): boolean {
+    return this.#isStarted;
   }
 
   #schedule(): void {
-    if (this.#timer || this.#files.size === 0) return;
+    if (!this.#isStarted || this.#timer || this.#files.size === 0) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.poll().finally(() => this.#schedule());
@@ -135,7 +149,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
       const dueMs = (f.lastChangeMonoUs - now) / 1000 + policy.closedSettleMs;
       if (dueMs > 0 && dueMs < delayMs) delayMs = dueMs;
     }
-    return Math.max(1, Math.ceil(delayMs));
+    return Math.max(MIN_POLL_GAP_MS, Math.ceil(delayMs));
   }
 
   /** One look at every settling file. Public for tests that drive time themselves. */

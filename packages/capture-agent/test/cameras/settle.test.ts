@@ -1,0 +1,90 @@
+import { appendFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SettleTracker, type SettledFile } from '../../src/cameras/settle.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'fs-settle-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const POLICY = { settleMs: 1000, closedSettleMs: 100, incompleteAfterMs: 30_000 };
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(1000, 7), Buffer.from([0xff, 0xd9])]);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Counts its polls (the private scheduler calls the public poll()). */
+class CountingTracker extends SettleTracker {
+  polls = 0;
+  override async poll(): Promise<void> {
+    this.polls++;
+    return super.poll();
+  }
+}
+
+describe('SettleTracker (real files)', () => {
+  it('settles a finished JPEG once, as closed and valid when /proc shows no writer', async () => {
+    const path = join(dir, 'done.jpg');
+    writeFileSync(path, JPEG);
+    const old = new Date(Date.now() - 5000);
+    utimesSync(path, old, old);
+    const t = new SettleTracker({ pollMs: 20 });
+    t.setPolicy('cam1', POLICY);
+    const settled: SettledFile[] = [];
+    t.on('settled', (f) => settled.push(f));
+    t.start();
+    t.watch('cam1', path);
+    t.watch('cam1', path); // a second candidate event for the same file: still one file
+    while (settled.length === 0) await sleep(10);
+    await sleep(150);
+    t.stop();
+    expect(settled).toHaveLength(1);
+    expect(settled[0]).toMatchObject({ device: 'cam1', path, sizeBytes: JPEG.length, decision: { state: 'complete' } });
+    expect(t.pendingCount).toBe(0);
+  });
+
+  it('after stop(), neither the poll in flight nor a later watch() polls again', async () => {
+    const growing = join(dir, 'growing.jpg');
+    writeFileSync(growing, JPEG.subarray(0, 10));
+    const t = new CountingTracker({ pollMs: 10 });
+    t.setPolicy('cam1', POLICY);
+    const settled: SettledFile[] = [];
+    t.on('settled', (f) => settled.push(f));
+    t.start();
+    t.watch('cam1', growing);
+    // Keep the file growing so it never settles and polling goes on until stop().
+    const grow = setInterval(() => appendFileSync(growing, Buffer.alloc(10, 1)), 5);
+    try {
+      while (t.polls < 5) await sleep(5);
+      t.stop();
+
+      const atStop = t.polls;
+      // A finished file offered after stop() must not be looked at either.
+      const late = join(dir, 'late.jpg');
+      writeFileSync(late, JPEG);
+      t.watch('cam1', late);
+      await sleep(300);
+      // At most the one poll that may have been mid-flight when stop() ran.
+      expect(t.polls - atStop).toBeLessThanOrEqual(1);
+      expect(settled.map((f) => f.path)).not.toContain(late);
+    } finally {
+      clearInterval(grow);
+    }
+  });
+
+  it('a file removed while settling is reported as vanished, not settled', async () => {
+    const path = join(dir, 'gone.jpg');
+    writeFileSync(path, JPEG.subarray(0, 100));
+    const t = new SettleTracker({ pollMs: 10 });
+    t.setPolicy('cam1', POLICY);
+    const vanished: string[] = [];
+    const settled: string[] = [];
+    t.on('vanished', (f) => vanished.push(f.path));
+    t.on('settled', (f) => settled.push(f.path));
+    t.start();
+    t.watch('cam1', path);
+    rmSync(path);
+    while (vanished.length === 0) await sleep(10);
+    t.stop();
+    expect(vanished).toEqual([path]);
+    expect(settled).toEqual([]);
+  });
+});
