@@ -1,0 +1,70 @@
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FolderWatcher } from '../../src/cameras/watcher.js';
+
+const root = mkdtempSync(join(tmpdir(), 'fs-watcher-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (check()) return;
+    await sleep(10);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
+  it('runs with our chokidar patch applied (child writes do not re-read the folder)', async () => {
+    // pnpm applies patches/chokidar@5.0.0.patch at install; without it the watcher still works
+    // but re-reads the whole folder on every write (see the patch), so check it is there.
+    const entry = fileURLToPath(import.meta.resolve('chokidar', new URL('../../src/cameras/watcher.ts', import.meta.url).href));
+    expect(readFileSync(join(dirname(entry), 'handler.js'), 'utf8')).toContain('flysnap patch');
+  });
+
+  it('reports new files, writes to files present at start, files in new sub-folders and removals; ignores other names', async () => {
+    const folder = join(root, 'cam1');
+    mkdirSync(folder);
+    const early = join(folder, 'IMG_0001.JPG');
+    writeFileSync(early, 'a');
+    const w = new FolderWatcher({ folder, extensions: ['.jpg'] });
+    const candidates: string[] = [];
+    const removed: string[] = [];
+    w.on('candidate', (p) => candidates.push(p));
+    w.on('removed', (p) => removed.push(p));
+    await w.start();
+    try {
+      expect(candidates).toEqual([]); // present at start: the rescan's job, not the watcher's
+      const fresh = join(folder, 'IMG_0002.jpg');
+      writeFileSync(fresh, 'b');
+      await until(() => candidates.includes(fresh), 'a new file');
+
+      appendFileSync(early, 'more');
+      await until(() => candidates.includes(early), 'a write to a file present at start');
+
+      mkdirSync(join(folder, 'DCIM', '100CAM'), { recursive: true });
+      const deep = join(folder, 'DCIM', '100CAM', 'IMG_0003.jpg');
+      writeFileSync(deep, 'c');
+      await until(() => candidates.includes(deep), 'a file in a new sub-folder');
+
+      // A burst of writes to many files: each is a candidate (writes still reach the files' own
+      // listeners with the patch).
+      const burst = Array.from({ length: 40 }, (_, i) => join(folder, `B_${i}.jpg`));
+      for (const p of burst) writeFileSync(p, 'x');
+      for (const p of burst) appendFileSync(p, 'y');
+      await until(() => burst.every((p) => candidates.includes(p)), 'every file of a burst');
+
+      writeFileSync(join(folder, '.IMG_0004.jpg'), 'hidden');
+      writeFileSync(join(folder, 'notes.txt'), 'not a picture');
+      unlinkSync(fresh);
+      await until(() => removed.includes(fresh), 'a removal');
+      await sleep(100);
+      expect(candidates.filter((p) => p.endsWith('.txt') || p.includes('/.'))).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+});
