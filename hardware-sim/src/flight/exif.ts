@@ -1,6 +1,6 @@
 // A minimal EXIF (TIFF) block with the capture time as a camera writes it: IFD0 (Make, Model,
 // pointer to the Exif IFD) and the Exif IFD with DateTimeOriginal, OffsetTimeOriginal and
-// SubSecTimeOriginal. Little-endian ('II'). Pure.
+// SubSecTimeOriginal (and ImageUniqueID when given). Little-endian ('II'). Pure.
 
 const TYPE_ASCII = 2;
 const TYPE_LONG = 4;
@@ -13,6 +13,7 @@ const TAG_EXIF_IFD = 0x8769;
 const TAG_DATETIME_ORIGINAL = 0x9003;
 const TAG_OFFSET_TIME_ORIGINAL = 0x9011;
 const TAG_SUBSEC_TIME_ORIGINAL = 0x9291;
+const TAG_IMAGE_UNIQUE_ID = 0xa420;
 
 export interface ExifCaptureTime {
   /** 'YYYY:MM:DD HH:MM:SS' in the camera's local time. */
@@ -26,6 +27,8 @@ export interface ExifCaptureTime {
 export interface ExifFields extends ExifCaptureTime {
   make: string;
   model: string;
+  /** ImageUniqueID (32 hex digits in cameras that write it); omitted when undefined. */
+  imageUniqueId?: string;
 }
 
 type Entry = { tag: number; type: typeof TYPE_ASCII; value: string } | { tag: number; type: typeof TYPE_LONG; value: number };
@@ -106,6 +109,7 @@ export function buildExifTiff(fields: ExifFields): Buffer {
       { tag: TAG_DATETIME_ORIGINAL, type: TYPE_ASCII, value: fields.dateTimeOriginal },
       { tag: TAG_OFFSET_TIME_ORIGINAL, type: TYPE_ASCII, value: fields.offsetTimeOriginal },
       { tag: TAG_SUBSEC_TIME_ORIGINAL, type: TYPE_ASCII, value: fields.subSecTimeOriginal },
+      ...(fields.imageUniqueId === undefined ? [] : [{ tag: TAG_IMAGE_UNIQUE_ID, type: TYPE_ASCII, value: fields.imageUniqueId } as const]),
     ],
     exifOffset,
   );

@@ -8,8 +8,8 @@ import type { ImagePlan } from './plan.js';
 
 /** A camera writes its file in pieces of this size. */
 const CAMERA_CHUNK_BYTES = 64 * 1024;
-const CAMERA_MAKE = 'FlySnap';
-const CAMERA_MODEL = 'SimCam 1';
+export const CAMERA_MAKE = 'FlySnap';
+export const CAMERA_MODEL = 'SimCam 1';
 
 /** Writes `text` to `path` through a temporary file, fsync and rename. */
 export async function writeFileAtomic(path: string, text: string | Buffer): Promise<void> {

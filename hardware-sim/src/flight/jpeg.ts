@@ -59,6 +59,46 @@ export function buildJpeg(options: JpegOptions): Buffer {
   return Buffer.concat([SOI, buildExifApp1(options.exif), head, ...comments, scan, EOI]);
 }
 
+/** Where the EXIF APP1 segment starts in every JPEG built here (right after SOI). */
+export const EXIF_APP1_AT = SOI.length;
+const COM_HEAD_BYTES = 4;
+
+/** The bytes of a JPEG built here other than its COM segments: SOI, APP1, tables, frame, scan, EOI. */
+function bytesWithoutComments(exif: ExifFields): number {
+  const { head, scan } = frameAndScan();
+  return SOI.length + buildExifApp1(exif).length + head.length + scan.length + EOI.length;
+}
+
+/** The smallest file buildJpegOfSize makes for these EXIF fields (one empty COM segment). */
+export function minJpegBytes(exif: ExifFields): number {
+  return bytesWithoutComments(exif) + COM_HEAD_BYTES;
+}
+
+/**
+ * A complete JPEG of exactly `totalBytes` (at least minJpegBytes): as few COM segments as hold the
+ * filler, of nearly equal sizes, since a segment's 4-byte head makes some totals unreachable with
+ * full segments only. `filler(count)` gives the filler bytes (e.g. seeded random).
+ */
+export function buildJpegOfSize(exif: ExifFields, totalBytes: number, filler: (count: number) => Buffer): Buffer {
+  const min = minJpegBytes(exif);
+  if (!Number.isInteger(totalBytes) || totalBytes < min) throw new RangeError(`buildJpegOfSize: ${totalBytes} bytes is below the smallest JPEG (${min})`);
+  const commentBytes = totalBytes - bytesWithoutComments(exif);
+  const segments = Math.max(1, Math.ceil(commentBytes / (COM_HEAD_BYTES + MAX_SEGMENT_PAYLOAD)));
+  const fill = filler(commentBytes - segments * COM_HEAD_BYTES);
+  const base = Math.floor(fill.length / segments);
+  const longer = fill.length % segments;
+  const comments: Buffer[] = [];
+  for (let i = 0, at = 0; i < segments; i++) {
+    const size = base + (i < longer ? 1 : 0);
+    comments.push(segment(0xfe, fill.subarray(at, at + size)));
+    at += size;
+  }
+  const { head, scan } = frameAndScan();
+  const jpeg = Buffer.concat([SOI, buildExifApp1(exif), head, ...comments, scan, EOI]);
+  if (jpeg.length !== totalBytes) throw new Error(`buildJpegOfSize: built ${jpeg.length} bytes, not ${totalBytes}`);
+  return jpeg;
+}
+
 /** Whether a file's bytes end with the EOI marker (a complete JPEG). */
 export function endsWithEoi(bytes: Buffer): boolean {
   return bytes.length >= 2 && bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9;
