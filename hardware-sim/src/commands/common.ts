@@ -1,5 +1,6 @@
-// What every subcommand shares: number parsing for options, Ctrl-C handling, error printing.
+// What every subcommand shares: number and time parsing for options, Ctrl-C handling.
 import { InvalidArgumentError } from 'commander';
+import { SimError } from '../errors.js';
 import { closeAllPorts, killAllPortsNow } from '../ports/pty.js';
 
 export function numberArg(what: string, check: (n: number) => boolean = Number.isFinite): (value: string) => number {
@@ -8,6 +9,16 @@ export function numberArg(what: string, check: (n: number) => boolean = Number.i
     if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`${what}`);
     return n;
   };
+}
+
+/** `--start-utc`: an ISO time with a zone, as µs since the epoch; null when not given. */
+export function parseStartUtc(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const ms = Date.parse(text);
+  if (!Number.isFinite(ms) || !/Z|[+-]\d{2}:?\d{2}$/.test(text)) {
+    throw new SimError('BAD_INPUT', `--start-utc ${text}: expected an ISO time with a zone, e.g. 2024-05-01T10:00:00Z`);
+  }
+  return ms * 1000;
 }
 
 export function collect(value: string, previous: string[] = []): string[] {

@@ -5,7 +5,7 @@ import { faultHelp, parseFaultSpec } from '../faults/spec.js';
 import { DEFAULT_FLIGHT_OPTIONS, GPS_RATES_HZ } from '../flight/options.js';
 import { AGENT_CONFIG_NAME, DEFAULT_FLIGHT_LINGER_MS, DEFAULT_START_DELAY_S, runFlight } from '../flight/run.js';
 import { formatBytes } from '@flysnap/shared';
-import { collect, numberArg, stopSignal } from './common.js';
+import { collect, numberArg, parseStartUtc, stopSignal } from './common.js';
 
 interface FlightCliOptions {
   out: string;
@@ -40,15 +40,6 @@ function parseOffsets(specs: string[]): Record<string, number> {
     out[m[1]] = Number(m[2]);
   }
   return out;
-}
-
-function parseStartUtc(text: string | undefined): number | null {
-  if (text === undefined) return null;
-  const ms = Date.parse(text);
-  if (!Number.isFinite(ms) || !/Z|[+-]\d{2}:?\d{2}$/.test(text)) {
-    throw new SimError('BAD_INPUT', `--start-utc ${text}: expected an ISO time with a zone, e.g. 2024-05-01T10:00:00Z`);
-  }
-  return ms * 1000;
 }
 
 const d = DEFAULT_FLIGHT_OPTIONS;
