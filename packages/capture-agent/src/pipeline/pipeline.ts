@@ -14,6 +14,11 @@
 // The flight clock is fed from 'gps' ports: the first line of each new GPS second that carries a
 // full UTC time and a valid fix gives a (monotonic receive time, GPS time) pair. One pair per second
 // is plenty for a clock whose window is minutes long, and keeps the refit cost off the hot path.
+//
+// Stored fits carry the boot of the monotonic times they were fitted on (`bootId`): the camera side
+// converts a file's monotonic appearance time only through a fit of its own boot. `run` passes
+// the machine's current boot; replay does not know the recording machine's boot (null, unknown:
+// its fits are then never used to convert a stored time), unless a session says which it was.
 import {
   FlightClock,
   NmeaDecoder,
@@ -49,6 +54,12 @@ export interface PipelineOptions {
   fallbackOffsetUs?: number | null;
   /** Most samples held waiting for the clock's first fit before they are placed by the fallback. Default 100,000. */
   maxPendingSamples?: number;
+  /**
+   * The boot whose monotonic clock the receive times are on, stored with every fit: `run`, the
+   * capture machine's currentBootId(). Default null = unknown (replay of logs from another boot or
+   * machine): such fits are never used to convert a monotonic time stored elsewhere (asset times).
+   */
+  bootId?: string | null;
 }
 
 interface PendingSample {
@@ -91,6 +102,7 @@ export class CapturePipeline {
   #pending: PendingSample[] = [];
   #lastStoredFitMonoUs = Number.NEGATIVE_INFINITY;
   #fitPort: string | null = null;
+  #bootId: string | null;
   #fallbackPlaced = 0;
   #firstSentenceTUs: number | null = null;
   #lastSentenceTUs: number | null = null;
@@ -103,6 +115,7 @@ export class CapturePipeline {
     this.#rolloverReferenceUs = options.rolloverReferenceUs ?? null;
     this.#fallbackOffsetUs = options.fallbackOffsetUs ?? Date.now() * 1000 - Number(process.hrtime.bigint() / 1000n);
     this.#maxPending = options.maxPendingSamples ?? 100_000;
+    this.#bootId = options.bootId ?? null;
     // No per-port latency in the clock: each port subtracts its own before feeding a pair
     // (the clock copies its options at construction, before any port is added).
     this.clock = new FlightClock({ latencyUs: 0 });
@@ -115,6 +128,11 @@ export class CapturePipeline {
     const port = new PortPipeline(this, options, decoder, rawLog);
     this.ports.set(options.name, port);
     return port;
+  }
+
+  /** The boot of the monotonic times fed now (stored with each fit), or null when not known. */
+  get bootId(): string | null {
+    return this.#bootId;
   }
 
   /** UTC at a monotonic time by the current fit, or null before the first fit. */
@@ -131,6 +149,8 @@ export class CapturePipeline {
       this.placePending(true);
       this.clock.reset();
       this.#lastStoredFitMonoUs = Number.NEGATIVE_INFINITY;
+      // A restarted monotonic clock is another boot, and which one is not known.
+      this.#bootId = null;
       this.#event('info', 'clock', 'clock-reset', 'monotonic clock restarted (new session): flight clock refitted from scratch', { port, monoUs });
       obs = this.clock.addPair(monoUs, gpsTUs, port);
     }
@@ -157,14 +177,16 @@ export class CapturePipeline {
    * or reboot, whose monotonic clock may have restarted): the last fit is stored, samples still
    * waiting are placed (by this session's fit, else their recorded UTC), and the flight clock starts
    * from scratch, so one session's fit never places another session's samples. `run` never calls
-   * this: a restarted agent is a new process with a new pipeline.
+   * this: a restarted agent is a new process with a new pipeline. `bootId`: the new session's boot
+   * when the caller knows it (stored with its fits), else null (unknown).
    */
-  newSession(data: Record<string, unknown>): void {
+  newSession(data: Record<string, unknown>, bootId: string | null = null): void {
     this.storeCurrentFit();
     this.placePending(true);
     this.clock.reset();
     this.#lastStoredFitMonoUs = Number.NEGATIVE_INFINITY;
     this.#fitPort = null;
+    this.#bootId = bootId;
     for (const p of this.ports.values()) p.newSession();
     this.#event('info', 'clock', 'clock-reset', 'new capture session: flight clock refitted from scratch', data);
   }
@@ -185,6 +207,7 @@ export class CapturePipeline {
       uncertaintyUs: fit.uncertaintyUs,
       pairs: fit.pairs,
       port: this.#fitPort,
+      bootId: this.#bootId,
     });
   }
 

@@ -66,3 +66,34 @@ describe('CapturePipeline flight clock', () => {
     }
   });
 });
+
+describe('CapturePipeline boot ids of stored fits', () => {
+  it("stores each fit with the boot of its receive times: the run's, none when not given, a new session's own", () => {
+    const dbPath = join(dir, 'flight.db');
+    const db = openFlightDb(dbPath, { create: true });
+    const store = new FlightStore(db, { log: silentLogger() });
+    store.ensurePort({ name: 'gps', role: 'gps', path: '/dev/null', baudRate: 9600, status: 'open', lastError: null, statusTUs: T0 });
+    const feed = (p: CapturePipeline, fromS: number, monoOffsetUs: number): void => {
+      const gps = p.ports.get('gps') ?? p.addPort({ name: 'gps', role: 'gps', latencyMs: 0, checksumPolicy: 'reject' }, null);
+      for (let i = fromS; i < fromS + 5; i++) gps.line({ bytes: rmc(T0 + i * 1_000_000), monoUs: T0 + i * 1_000_000 - monoOffsetUs });
+      p.storeCurrentFit();
+    };
+    const live = new CapturePipeline({ store, log: silentLogger(), clockFitMs: 1_000, bootId: 'boot-A' });
+    expect(live.bootId).toBe('boot-A');
+    feed(live, 0, OFFSET_US);
+    const replay = new CapturePipeline({ store, log: silentLogger(), clockFitMs: 1_000 });
+    expect(replay.bootId).toBeNull();
+    feed(replay, 10, OFFSET_US);
+    replay.newSession({ session: 2 }, 'boot-B');
+    feed(replay, 20, OFFSET_US + 3_000_000_000); // the new session's monotonic clock restarted
+    // A monotonic clock going backwards without a session header: a restart of unknown boot.
+    replay.newSession({ session: 3 }, 'boot-C');
+    feed(replay, 30, OFFSET_US + 3_000_000_000);
+    feed(replay, 40, OFFSET_US + 3_500_000_000);
+    store.flush();
+    const boots = readClockFits(db).map((f) => f.bootId);
+    db.close();
+    const runs = boots.filter((b, i) => i === 0 || b !== boots[i - 1]);
+    expect(runs).toEqual(['boot-A', null, 'boot-B', 'boot-C', null]);
+  });
+});
