@@ -97,27 +97,41 @@ export interface AssetAwaiting {
   relPath: string;
   captureTUs: number | null;
   appearedMonoUs: number | null;
+  /** The boot appearedMonoUs was read on; null = unknown (never converted). */
+  appearedBootId: string | null;
 }
 
 /**
  * Assets the catch-up pass should look at: a capture time but a pose still awaiting navigation
- * data, or no capture time yet but an appearance time on the monotonic clock (waiting for a fit).
+ * data, or no capture time yet but an appearance time that a clock fit of its own boot can convert:
+ * one of `currentBootId` (the live clock may have a fit the DB has not yet), or of an older boot
+ * whose fits are stored. Rows no fit can ever convert (unknown boot, or an ended boot that stored
+ * no fit) are left out: they keep no time, and must not crowd out the others under `limit`.
  */
-export function assetsAwaiting(db: FlightDbLike, limit = 500): AssetAwaiting[] {
+export function assetsAwaiting(db: FlightDbLike, limit = 500, currentBootId: string | null = null): AssetAwaiting[] {
   const c = conn(db);
-  type Sql = { id: number; device: string; rel_path: string; capture_t_us: number | null; appeared_mono_us: number | null };
+  type Sql = {
+    id: number;
+    device: string;
+    rel_path: string;
+    capture_t_us: number | null;
+    appeared_mono_us: number | null;
+    appeared_boot_id: string | null;
+  };
   // Two queries, each limited on its own, so that rows stuck on one cause (no clock fit yet)
   // cannot starve the others. Pose retries only where navigation data now reaches past the
   // capture time: before that, asking again cannot change the answer.
   const untimed = c
     .prepare(
-      `SELECT id, device, rel_path, capture_t_us, appeared_mono_us FROM asset
-       WHERE capture_t_us IS NULL AND appeared_mono_us IS NOT NULL ORDER BY id LIMIT ?`,
+      `SELECT id, device, rel_path, capture_t_us, appeared_mono_us, appeared_boot_id FROM asset a
+       WHERE capture_t_us IS NULL AND appeared_mono_us IS NOT NULL AND appeared_boot_id IS NOT NULL
+         AND (appeared_boot_id = ? OR EXISTS (SELECT 1 FROM clock_fit f WHERE f.boot_id = a.appeared_boot_id))
+       ORDER BY id LIMIT ?`,
     )
-    .all(limit) as Sql[];
+    .all(currentBootId, limit) as Sql[];
   const unposed = c
     .prepare(
-      `SELECT id, device, rel_path, capture_t_us, appeared_mono_us FROM asset
+      `SELECT id, device, rel_path, capture_t_us, appeared_mono_us, appeared_boot_id FROM asset
        WHERE capture_t_us IS NOT NULL AND json_extract(pose_quality, '$.isAwaitingData') = 1
          AND capture_t_us <= (SELECT max(m) FROM (${NEWEST_NAV_SQL}))
        ORDER BY id LIMIT ?`,
@@ -129,7 +143,24 @@ export function assetsAwaiting(db: FlightDbLike, limit = 500): AssetAwaiting[] {
     relPath: r.rel_path,
     captureTUs: r.capture_t_us,
     appearedMonoUs: r.appeared_mono_us,
+    appearedBootId: r.appeared_boot_id,
   }));
+}
+
+/**
+ * Why an asset has no capture time (pure; `hasFitOfBoot`: a clock fit of the asset's appearance
+ * boot is stored):
+ * - 'no-appearance-time': nothing to convert (no EXIF time either);
+ * - 'unknown-boot': its appearance time has no boot (a row from schema v1): never converted;
+ * - 'no-fit-this-boot': no clock fit of the boot it appeared on (yet: the current boot's first
+ *   fit may still come; an ended boot's never will);
+ * - 'awaiting-catch-up': a fit of its boot exists; the next catch-up pass times it.
+ */
+export type NoCaptureTimeReason = 'no-appearance-time' | 'unknown-boot' | 'no-fit-this-boot' | 'awaiting-catch-up';
+export function noCaptureTimeReason(appearedMonoUs: number | null, appearedBootId: string | null, hasFitOfBoot: boolean): NoCaptureTimeReason {
+  if (appearedMonoUs === null) return 'no-appearance-time';
+  if (appearedBootId === null) return 'unknown-boot';
+  return hasFitOfBoot ? 'awaiting-catch-up' : 'no-fit-this-boot';
 }
 
 /** Writes a pose and its quality onto an asset row. */
@@ -180,6 +211,8 @@ export interface CameraStatus {
   incompleteFiles: { device: string; relPath: string; sizeBytes: number; reason: string | null }[];
   /** Assets without a full pose, counted by why (the first missing field's reason, or 'no-capture-time'). */
   withoutPoseByReason: Record<string, number>;
+  /** Assets without a capture time, counted by why (see noCaptureTimeReason); zero counts left out. */
+  withoutCaptureTimeByReason: Partial<Record<NoCaptureTimeReason, number>>;
   /** Changes and disappearances of recorded files reported as events. */
   changedAfterRecord: number;
   missingFromDisk: number;
@@ -241,6 +274,17 @@ export function readCameraStatus(db: FlightDbLike): CameraStatus {
          FROM asset WHERE lat_deg IS NULL OR heading_deg IS NULL OR altitude_m IS NULL GROUP BY 1`,
       )
       .all() as { reason: string; n: number }[];
+    // The same rule as noCaptureTimeReason, in SQL (one pass over the untimed rows).
+    const untimed = c
+      .prepare(
+        `SELECT CASE
+             WHEN appeared_mono_us IS NULL THEN 'no-appearance-time'
+             WHEN appeared_boot_id IS NULL THEN 'unknown-boot'
+             WHEN EXISTS (SELECT 1 FROM clock_fit f WHERE f.boot_id = a.appeared_boot_id) THEN 'awaiting-catch-up'
+             ELSE 'no-fit-this-boot' END AS reason, count(*) AS n
+         FROM asset a WHERE capture_t_us IS NULL GROUP BY 1 ORDER BY 1`,
+      )
+      .all() as { reason: NoCaptureTimeReason; n: number }[];
     const ev = c
       .prepare(
         `SELECT coalesce(sum(code = ?), 0) AS changed, coalesce(sum(code = ?), 0) AS missing
@@ -251,6 +295,7 @@ export function readCameraStatus(db: FlightDbLike): CameraStatus {
       devices,
       incompleteFiles: incompleteRows.map((r) => ({ device: r.device, relPath: r.rel_path, sizeBytes: r.size_bytes, reason: r.reason })),
       withoutPoseByReason: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
+      withoutCaptureTimeByReason: Object.fromEntries(untimed.map((r) => [r.reason, r.n])),
       changedAfterRecord: ev.changed,
       missingFromDisk: ev.missing,
     };

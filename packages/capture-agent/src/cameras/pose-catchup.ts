@@ -2,9 +2,14 @@
 // get their time and pose filled in when the data arrives. Never a wrong pose: a field is only
 // written when the pose module gives it from both neighbours; otherwise the row keeps its nulls
 // and the reason, and is retried while more data could still come.
-import { FlightDb, type FlightDbLike } from '@flysnap/shared';
-import { assetsAwaiting, updateAssetFlightClockTime, updateAssetPose } from './asset-store.js';
-import type { MonoToUtc } from './flight-clock-source.js';
+//
+// Never a wrong time either: an appearance time (monotonic) is converted only through a clock fit
+// of the boot it was read on. The live clock for the current boot; for an older boot (the agent
+// was restarted after a reboot before it timed the file), that boot's latest stored fit. Unknown
+// boot (rows from schema v1) or no fit of its boot: the row keeps no time (see noCaptureTimeReason).
+import { FlightDb, readLastClockFitOfBoot, type ClockFitRow, type FlightDbLike } from '@flysnap/shared';
+import { assetsAwaiting, updateAssetFlightClockTime, updateAssetPose, type AssetAwaiting } from './asset-store.js';
+import { utcByFit, type MonoToUtc } from './flight-clock-source.js';
 import type { PoseSource } from './pose-source.js';
 
 export interface CatchUpResult {
@@ -19,8 +24,21 @@ export interface CatchUpResult {
 }
 
 /**
+ * The UTC time of an asset's appearance, by a fit of its own boot only: `clock` when it reads that
+ * boot, else the boot's latest stored fit (`fitOf`, cached per pass); null when there is none.
+ */
+function appearedUtc(a: AssetAwaiting, clock: MonoToUtc, fitOf: (bootId: string) => ClockFitRow | null): number | null {
+  if (a.appearedMonoUs === null || a.appearedBootId === null) return null;
+  if (clock.bootId !== undefined && a.appearedBootId === clock.bootId) return clock.toUtc(a.appearedMonoUs);
+  const fit = fitOf(a.appearedBootId);
+  return fit === null ? null : utcByFit(fit, a.appearedMonoUs);
+}
+
+/**
  * One catch-up pass. `latencyMsOf(device)` gives a device's configured latency (for assets timed
- * by the flight clock). Returns counts; safe to run at any time, from any process holding the DB.
+ * by the flight clock). `clock` converts times of its own boot (`clock.bootId`); without a bootId it
+ * is not used, and only stored fits of each asset's boot are. Returns counts; safe to run at any
+ * time, from any process holding the DB.
  */
 export function catchUpPoses(
   db: FlightDbLike,
@@ -30,13 +48,19 @@ export function catchUpPoses(
   limit = 500,
 ): CatchUpResult {
   const result: CatchUpResult = { examined: 0, timed: 0, posed: 0, stillAwaiting: 0 };
+  const fits = new Map<string, ClockFitRow | null>();
+  const fitOf = (bootId: string): ClockFitRow | null => {
+    let fit = fits.get(bootId);
+    if (fit === undefined) fits.set(bootId, (fit = readLastClockFitOfBoot(db, bootId)));
+    return fit;
+  };
   // Reads first, then every update in ONE transaction: one fsync per pass, not one per row.
   const updates: (() => void)[] = [];
-  for (const a of assetsAwaiting(db, limit)) {
+  for (const a of assetsAwaiting(db, limit, clock.bootId ?? null)) {
     result.examined++;
     let captureTUs = a.captureTUs;
     if (captureTUs === null) {
-      const appearedTUs = a.appearedMonoUs === null ? null : clock.toUtc(a.appearedMonoUs);
+      const appearedTUs = appearedUtc(a, clock, fitOf);
       if (appearedTUs === null) {
         result.stillAwaiting++;
         continue;

@@ -33,7 +33,16 @@ export interface AgentStatus {
   samplesTotal: number;
   samplesFirstTUs: number | null;
   samplesLastTUs: number | null;
-  clock: { offsetUs: number; driftPpm: number; uncertaintyUs: number; pairs: number; fittedTUs: number; port: string | null } | null;
+  /** The latest stored fit (any boot); `bootId` null = unknown (schema v1 rows, replays). */
+  clock: {
+    offsetUs: number;
+    driftPpm: number;
+    uncertaintyUs: number;
+    pairs: number;
+    fittedTUs: number;
+    port: string | null;
+    bootId: string | null;
+  } | null;
   lastFix: FlightSummary['lastFix'];
   events: { info: number; warn: number; error: number; lastError: { tUs: number; source: string; code: string; message: string } | null };
   /** Camera assets (filled by the camera side). */
@@ -77,7 +86,15 @@ export function readAgentStatus(arrayRoot: string): AgentStatus {
     samplesFirstTUs: summary.samples.firstTUs,
     samplesLastTUs: summary.samples.lastTUs,
     clock: fit
-      ? { offsetUs: fit.offsetUs, driftPpm: fit.driftPpm, uncertaintyUs: fit.uncertaintyUs, pairs: fit.pairs, fittedTUs: fit.fittedTUs, port: fit.port }
+      ? {
+          offsetUs: fit.offsetUs,
+          driftPpm: fit.driftPpm,
+          uncertaintyUs: fit.uncertaintyUs,
+          pairs: fit.pairs,
+          fittedTUs: fit.fittedTUs,
+          port: fit.port,
+          bootId: fit.bootId,
+        }
       : null,
     lastFix: summary.lastFix,
     events: {
@@ -116,7 +133,7 @@ export function formatAgentStatus(s: AgentStatus): string {
   lines.push(`samples  ${s.samplesTotal}: ${counts(s.samples)}  from ${iso(s.samplesFirstTUs)} to ${iso(s.samplesLastTUs)}`);
   lines.push(
     s.clock
-      ? `clock    offset ${s.clock.offsetUs} µs  drift ${s.clock.driftPpm.toFixed(3)} ppm  ±${s.clock.uncertaintyUs} µs  (${s.clock.pairs} pairs, ${s.clock.port ?? '-'}, at ${iso(s.clock.fittedTUs)})`
+      ? `clock    offset ${s.clock.offsetUs} µs  drift ${s.clock.driftPpm.toFixed(3)} ppm  ±${s.clock.uncertaintyUs} µs  (${s.clock.pairs} pairs, ${s.clock.port ?? '-'}, at ${iso(s.clock.fittedTUs)}, boot ${s.clock.bootId ?? 'unknown'})`
       : 'clock    no fit yet',
   );
   const f = s.lastFix;
@@ -129,6 +146,7 @@ export function formatAgentStatus(s: AgentStatus): string {
   }
   for (const f of s.cameras.incompleteFiles) lines.push(`incomplete ${f.device}/${f.relPath} ${f.sizeBytes} bytes (${f.reason ?? 'unknown'})`);
   if (Object.keys(s.cameras.withoutPoseByReason).length > 0) lines.push(`no pose  ${counts(s.cameras.withoutPoseByReason)}`);
+  if (Object.keys(s.cameras.withoutCaptureTimeByReason).length > 0) lines.push(`no time  ${counts(s.cameras.withoutCaptureTimeByReason)}`);
   if (s.cameras.changedAfterRecord + s.cameras.missingFromDisk > 0) {
     lines.push(`files    ${s.cameras.changedAfterRecord} changed after recording, ${s.cameras.missingFromDisk} missing from disk (see events)`);
   }

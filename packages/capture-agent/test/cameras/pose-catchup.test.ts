@@ -3,8 +3,24 @@
 import { writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { insertNavSamples, PoseTrack, readAssets, upsertPort, type NavSampleInsert, type TimedSample } from '@flysnap/shared';
+import {
+  currentBootId,
+  insertAsset,
+  insertClockFit,
+  insertNavSamples,
+  nmeaChecksum,
+  PoseTrack,
+  readAssets,
+  readClockFits,
+  upsertPort,
+  type NavSampleInsert,
+  type TimedSample,
+} from '@flysnap/shared';
 import { loadKnownFiles, readCameraStatus } from '../../src/cameras/asset-store.js';
+import { cameraClock } from '../../src/cameras/capture-source.js';
+import { silentLogger } from '../../src/log/index.js';
+import { CapturePipeline } from '../../src/pipeline/index.js';
+import { FlightStore } from '../../src/store/index.js';
 import { navPoseSource } from '../../src/cameras/nav-pose.js';
 import { catchUpPoses } from '../../src/cameras/pose-catchup.js';
 import { recordFile, type RecordInput } from '../../src/cameras/record.js';
@@ -136,10 +152,117 @@ describe('pose at capture time from nav_sample (real flight DB, shared PoseTrack
       { db: arr.db, clock: noClock, pose: navPoseSource(arr.db), known: new Map() },
     );
     expect(readAssets(arr.db)[0]).toMatchObject({ captureTUs: null, latDeg: null });
-    const clock = { toUtc: (mono: number): number => T0 + 9e6 + mono };
+    // The clock of the boot the file appeared on (this process's: the row was written here).
+    const clock = { bootId: currentBootId(), toUtc: (mono: number): number => T0 + 9e6 + mono };
     const res = catchUpPoses(arr.db, navPoseSource(arr.db), clock, () => 50);
     expect(res).toMatchObject({ timed: 1, posed: 1 });
     expect(readAssets(arr.db)[0]).toMatchObject({ timeSource: 'flight-clock', appearedTUs: T0 + 10e6, captureTUs: T0 + 10e6 - 50_000 });
     expect(readAssets(arr.db)[0]?.lonDeg).toBeCloseTo(4 + (10 - 0.05) * 1e-4, 9);
+  });
+});
+
+// A reboot mid-flight: the agent comes back on a new boot and continues the same flight DB, whose
+// last clock fit is of the boot before. The monotonic clock restarted at the reboot.
+describe('a reboot mid-flight: monotonic times are only converted through a fit of their own boot', () => {
+  const OLD_BOOT = 'boot-before-the-reboot';
+  /** Boot before the reboot: UTC minus its monotonic clock (it had run 2 h at T0). */
+  const OLD_OFFSET_US = T0 - 7_200_000_000;
+  /** This boot: UTC minus its monotonic clock (it started at T0). */
+  const NEW_OFFSET_US = T0;
+
+  function rmc(tUs: number): Buffer {
+    const d = new Date(tUs / 1000);
+    const body = `GPRMC,${d.toISOString().slice(11, 19).replace(/:/g, '')}.00,A,5200.000,N,00400.000,E,116.6,090.0,${d.toISOString().slice(8, 10)}${d.toISOString().slice(5, 7)}${d.toISOString().slice(2, 4)},,`;
+    return Buffer.from(`$${body}*${nmeaChecksum(body)}\n`);
+  }
+
+  async function video(name: string, appearedMonoUs: number, latencyMs: number, clock: ReturnType<typeof cameraClock>): Promise<void> {
+    const p = join(arr.cameraDir('cam1'), name);
+    writeFileSync(p, 'a video without an embedded time');
+    const st = statSync(p);
+    await recordFile(
+      { device: { device: 'cam1', clockOffsetMs: 0, latencyMs }, absPath: p, relPath: name, sizeBytes: st.size, mtimeMs: st.mtimeMs, appearedMonoUs, status: 'complete' },
+      { db: arr.db, clock, pose: navPoseSource(arr.db), known: loadKnownFiles(arr.db, 'cam1') },
+    );
+  }
+
+  it("a file appearing before this boot's first fit keeps no time (not the old boot's); the catch-up times it by this boot's fit", async () => {
+    const boot = currentBootId();
+    store(arr, samples(T0, T0 + 120e6));
+    // The boot before stored its fits (the latest one 10 s before the reboot).
+    insertClockFit(arr.db, { fittedMonoUs: 7_250e6, fittedTUs: 7_250e6 + OLD_OFFSET_US, offsetUs: OLD_OFFSET_US, driftPpm: 0, uncertaintyUs: 500, pairs: 60, port: 'gps', bootId: OLD_BOOT });
+
+    // The agent after the reboot: its pipeline has no fit yet.
+    const flightStore = new FlightStore(arr.db, { log: silentLogger() });
+    const pipeline = new CapturePipeline({ store: flightStore, log: silentLogger(), clockFitMs: 1_000, bootId: boot });
+    const gps = pipeline.addPort({ name: 'gps', role: 'gps', latencyMs: 0, checksumPolicy: 'reject' }, null);
+    const clock = cameraClock(arr.db, pipeline, boot);
+
+    // 20 s after this boot started (true UTC T0 + 20 s), a video appears.
+    await video('after-reboot.mp4', 20e6, 0, clock);
+    let [row] = readAssets(arr.db);
+    // Through the old boot's fit it would have been T0 + 20 s - 2 h: no time at all instead.
+    expect(row).toMatchObject({ captureTUs: null, timeSource: null, appearedTUs: null, appearedBootId: boot, latDeg: null });
+    expect(readCameraStatus(arr.db).withoutCaptureTimeByReason).toEqual({ 'no-fit-this-boot': 1 });
+    expect(catchUpPoses(arr.db, navPoseSource(arr.db), clock, () => 0)).toMatchObject({ examined: 1, timed: 0, stillAwaiting: 1 });
+    [row] = readAssets(arr.db);
+    expect(row).toMatchObject({ captureTUs: null, timeSource: null });
+
+    // This boot's GPS time arrives: the pipeline fits (and stores the fit with this boot).
+    for (let s = 30; s < 40; s++) gps.line({ bytes: rmc(T0 + s * 1e6), monoUs: T0 + s * 1e6 - NEW_OFFSET_US });
+    flightStore.flush();
+    expect(pipeline.utcAt(20e6)).toBe(T0 + 20e6);
+    const res = catchUpPoses(arr.db, navPoseSource(arr.db), clock, () => 0);
+    expect(res).toMatchObject({ examined: 1, timed: 1, posed: 1, stillAwaiting: 0 });
+    [row] = readAssets(arr.db);
+    expect(row).toMatchObject({ timeSource: 'flight-clock', appearedTUs: T0 + 20e6, captureTUs: T0 + 20e6, appearedBootId: boot });
+    expect(row?.lonDeg).toBeCloseTo(4 + 20e-4, 9);
+    expect(readCameraStatus(arr.db).withoutCaptureTimeByReason).toEqual({});
+    expect([...new Set(readClockFits(arr.db).map((f) => f.bootId))]).toEqual([OLD_BOOT, boot]);
+
+    // A file appearing now is timed at once, by this boot's clock.
+    await video('later.mp4', 50e6, 40, clock);
+    expect(readAssets(arr.db).find((a) => a.relPath === 'later.mp4')).toMatchObject({ captureTUs: T0 + 50e6 - 40_000, appearedBootId: boot });
+  });
+
+  it("an older boot's untimed file is timed by that boot's own stored fit, never by this boot's; unknown or fitless boots keep no time", () => {
+    const boot = currentBootId();
+    store(arr, samples(T0 - 60e6, T0 + 60e6));
+    const base = {
+      device: 'cam1',
+      sizeBytes: 10,
+      captureTUs: null,
+      timeSource: null,
+      appearedTUs: null,
+      recordedTUs: T0,
+      status: 'complete' as const,
+      latDeg: null,
+      lonDeg: null,
+      altitudeM: null,
+      pressureAltitudeM: null,
+      headingDeg: null,
+      speedMps: null,
+      trackDeg: null,
+      poseQuality: { isAwaitingData: false, missing: {}, reason: 'no-capture-time' },
+    };
+    // Recorded in the boot before, before its first fit; the agent went down before a catch-up.
+    insertAsset(arr.db, { ...base, relPath: 'old.mp4', sha256: 'a'.repeat(64), appearedMonoUs: 7_190e6, appearedBootId: OLD_BOOT });
+    // A row from schema v1 (boot unknown), and one of a boot that never stored a fit.
+    insertAsset(arr.db, { ...base, relPath: 'v1.mp4', sha256: 'b'.repeat(64), appearedMonoUs: 20e6, appearedBootId: null });
+    insertAsset(arr.db, { ...base, relPath: 'fitless.mp4', sha256: 'c'.repeat(64), appearedMonoUs: 20e6, appearedBootId: 'boot-without-gps' });
+    insertClockFit(arr.db, { fittedMonoUs: 7_200e6, fittedTUs: T0, offsetUs: OLD_OFFSET_US, driftPpm: 0, uncertaintyUs: 500, pairs: 60, port: 'gps', bootId: OLD_BOOT });
+    // This boot has a fit too, whose mapping would put mono 7,190 s some 2 h after T0.
+    const clock = { bootId: boot, toUtc: (mono: number): number => mono + NEW_OFFSET_US };
+
+    const res = catchUpPoses(arr.db, navPoseSource(arr.db), clock, () => 0);
+    expect(res).toMatchObject({ examined: 1, timed: 1, posed: 1 });
+    const rows = Object.fromEntries(readAssets(arr.db).map((a) => [a.relPath, a]));
+    expect(rows['old.mp4']).toMatchObject({ captureTUs: T0 - 10e6, appearedTUs: T0 - 10e6, timeSource: 'flight-clock' });
+    expect(rows['old.mp4']?.lonDeg).toBeCloseTo(4 - 10e-4, 9);
+    expect(rows['v1.mp4']).toMatchObject({ captureTUs: null, timeSource: null, latDeg: null });
+    expect(rows['fitless.mp4']).toMatchObject({ captureTUs: null, timeSource: null, latDeg: null });
+    expect(readCameraStatus(arr.db).withoutCaptureTimeByReason).toEqual({ 'unknown-boot': 1, 'no-fit-this-boot': 1 });
+    // Rows no fit can convert are not looked at again (they would crowd out the others).
+    expect(catchUpPoses(arr.db, navPoseSource(arr.db), clock, () => 0).examined).toBe(0);
   });
 });
