@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// hardware-sim: virtual serial ports, log replay, synthetic flights with ground truth, faults.
+// hardware-sim: virtual serial ports, log replay, synthetic flights with ground truth, faults,
+// camera bursts.
 // Exit status: 0 done, 1 failure (e.g. a port could not be made), 2 bad input.
 import { Command, CommanderError } from 'commander';
 import { SimError } from './errors.js';
+import { burstCommand } from './commands/burst.js';
 import { flightCommand } from './commands/flight.js';
 import { portsCommand } from './commands/ports.js';
 import { replayCommand } from './commands/replay.js';
@@ -22,10 +24,11 @@ const program = new Command('hardware-sim')
 Examples:
   hardware-sim replay --port /tmp/fs/gps=gps.log --speed 10
   hardware-sim flight --out /tmp/flight1 --duration 120 --speed 10 --fault bad-checksum:5
+  hardware-sim burst --out /tmp/burst1 --files 1000 --bytes 5242880 --json
   hardware-sim ports /tmp/fs/gps
 Run "hardware-sim <command> --help" for each command's options and file formats.`,
   );
-program.addCommand(replayCommand()).addCommand(flightCommand()).addCommand(portsCommand());
+program.addCommand(replayCommand()).addCommand(flightCommand()).addCommand(burstCommand()).addCommand(portsCommand());
 for (const sub of program.commands) sub.option('--verbose', 'print stack traces on errors').showHelpAfterError('(add --help for usage)');
 program.exitOverride();
 for (const sub of program.commands) sub.exitOverride();

@@ -9,7 +9,9 @@ export type SimErrorCode =
   /** A pseudo-terminal could not be created or kept. */
   | 'PORT_FAILED'
   /** The output folder could not be prepared. */
-  | 'OUTPUT_FAILED';
+  | 'OUTPUT_FAILED'
+  /** A file in the output folder could not be written (e.g. the disk is full). */
+  | 'WRITE_FAILED';
 
 export class SimError extends Error {
   readonly code: SimErrorCode;

@@ -14,5 +14,7 @@ export * from './flight/jpeg.js';
 export * from './flight/options.js';
 export * from './flight/plan.js';
 export * from './flight/run.js';
+export * from './burst/pictures.js';
+export * from './burst/run.js';
 export * from './faults/spec.js';
 export * from './faults/lines.js';
