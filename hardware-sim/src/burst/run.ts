@@ -5,9 +5,9 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { SimError } from '../errors.js';
-import { nowMs, sleepUntil } from '../ports/player.js';
+import { nowMs } from '../ports/player.js';
 import { BurstPictures, MAX_CLOCK_MS, MIN_CLOCK_MS, minPictureBytes } from './pictures.js';
 
 export const DEFAULT_BURST_CAMERAS = 5;
@@ -70,6 +70,17 @@ function exifStepMs(rate: number): number {
   return rate > 0 ? Math.max(1, 1000 / rate) : 1;
 }
 
+/**
+ * Sleeps until `dueMs` on the nowMs() clock, never returning early: a timer counts from the event
+ * loop's cached time, which is stale by the length of the synchronous write just done, so one
+ * sleep can end a few ms early.
+ */
+async function sleepUntilDue(dueMs: number, signal: AbortSignal | undefined): Promise<void> {
+  for (let left = dueMs - nowMs(); left > 0 && !signal?.aborted; left = dueMs - nowMs()) {
+    await sleep(left, undefined, { signal }).catch(() => undefined);
+  }
+}
+
 /** Makes `outDir` (new or empty) and its camera folders; returns their absolute paths. */
 async function prepareOutDir(outDir: string, cameras: number): Promise<string[]> {
   let entries: string[];
@@ -112,7 +123,7 @@ export async function runBurst(o: BurstOptions): Promise<BurstReport> {
   let files = 0;
   for (let i = 0; i < o.files; i++) {
     // Due times count from the start, so time spent writing does not add up into a slower rate.
-    if (o.rate > 0) await sleepUntil(startMono + (i * 1000) / o.rate, o.signal);
+    if (o.rate > 0) await sleepUntilDue(startMono + (i * 1000) / o.rate, o.signal);
     else await yieldToEventLoop(); // lets Ctrl-C through at full speed
     if (o.signal?.aborted) break;
     const dir = cameraDirs[i % o.cameras] ?? '';
