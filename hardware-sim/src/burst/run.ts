@@ -2,9 +2,9 @@
 // benchmarking what takes the files in. Writes N pictures of B bytes round-robin into
 // DIR/cam1 … DIR/camK, each in C-byte writes then closed as a camera does, and records the
 // wall-clock time of each close.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync, type Dirent } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { SimError } from '../errors.js';
 import { nowMs } from '../ports/player.js';
@@ -81,19 +81,31 @@ async function sleepUntilDue(dueMs: number, signal: AbortSignal | undefined): Pr
   }
 }
 
-/** Makes `outDir` (new or empty) and its camera folders; returns their absolute paths. */
+/**
+ * Makes `outDir` and its camera folders; returns their absolute paths. `outDir` must be new or
+ * empty, or hold only the (empty) camera folders themselves: an agent already watching them
+ * (the capture-agent bench starts it first) has made them. Nothing is ever overwritten.
+ */
 async function prepareOutDir(outDir: string, cameras: number): Promise<string[]> {
-  let entries: string[];
+  const dirs = Array.from({ length: cameras }, (_, i) => join(outDir, `cam${i + 1}`));
+  const names = new Set(dirs.map((d) => basename(d)));
+  let entries: Dirent[];
   try {
     await mkdir(outDir, { recursive: true });
-    entries = await readdir(outDir);
+    entries = await readdir(outDir, { withFileTypes: true });
   } catch (err) {
     throw new SimError('OUTPUT_FAILED', `cannot prepare --out ${outDir}: ${(err as Error).message}`, { cause: err });
   }
-  if (entries.length > 0) throw bad(`--out ${outDir} is not empty (${entries.length} entries): give a new or empty folder`);
-  const dirs = Array.from({ length: cameras }, (_, i) => join(outDir, `cam${i + 1}`));
+  const others: string[] = [];
+  for (const e of entries) {
+    const isOwnEmptyFolder = e.isDirectory() && names.has(e.name) && (await readdir(join(outDir, e.name)).catch(() => ['?'])).length === 0;
+    if (!isOwnEmptyFolder) others.push(e.name);
+  }
+  if (others.length > 0) {
+    throw bad(`--out ${outDir} is not empty (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}): give a new or empty folder`);
+  }
   try {
-    for (const dir of dirs) await mkdir(dir);
+    for (const dir of dirs) await mkdir(dir, { recursive: true });
   } catch (err) {
     throw new SimError('OUTPUT_FAILED', `cannot make the camera folders in --out ${outDir}: ${(err as Error).message}`, { cause: err });
   }

@@ -160,9 +160,25 @@ describe('hardware-sim burst', () => {
     await writeFile(join(out, 'cam1', 'IMG_0001.jpg'), 'older');
     const cli = startCli(['burst', '--out', out, '--files', '2', '--bytes', '5000']);
     expect(await cli.exited).toBe(2);
-    expect(cli.err().trim()).toBe(`hardware-sim: --out ${out} is not empty (1 entries): give a new or empty folder`);
+    expect(cli.err().trim()).toBe(`hardware-sim: --out ${out} is not empty (cam1): give a new or empty folder`);
     expect(await readdir(out)).toEqual(['cam1']);
     expect(await readFile(join(out, 'cam1', 'IMG_0001.jpg'), 'utf8')).toBe('older');
+  });
+
+  it('accepts an --out folder holding only its own empty camera folders (an agent watching them made them)', async () => {
+    const out = await tempDir();
+    await mkdir(join(out, 'cam1'));
+    await mkdir(join(out, 'cam2'));
+    const report = await runJson(['--out', out, '--files', '4', '--bytes', '5000', '--cameras', '2']);
+    expect(Object.keys(report.closes).sort()).toEqual(
+      ['cam1/IMG_0001.jpg', 'cam1/IMG_0002.jpg', 'cam2/IMG_0001.jpg', 'cam2/IMG_0002.jpg'].map((p) => join(out, p)),
+    );
+    // A folder that is not one of ours, even empty, is refused.
+    const other = await tempDir();
+    await mkdir(join(other, 'DCIM'));
+    const cli = startCli(['burst', '--out', other, '--files', '1', '--bytes', '5000']);
+    expect(await cli.exited).toBe(2);
+    expect(cli.err().trim()).toBe(`hardware-sim: --out ${other} is not empty (DCIM): give a new or empty folder`);
   });
 
   it('a write that fails names the file and how many were written, exits 1 and leaves what was written', async () => {
