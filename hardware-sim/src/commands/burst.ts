@@ -34,7 +34,7 @@ export function burstCommand(): Command {
     .description(
       'Writes --files JPEG pictures of --bytes each round-robin into DIR/cam1 … DIR/camK, each in --chunk-bytes writes then closed as a camera does, and reports when each file was closed: for measuring how fast and how soon the capture agent takes files in.',
     )
-    .requiredOption('--out <DIR>', 'output folder (new or empty)')
+    .requiredOption('--out <DIR>', 'output folder (new, empty, or holding only empty cam1…camK)')
     .requiredOption('--files <N>', 'pictures to write', numberArg('must be an integer >= 1', (n) => isInteger(n) && n >= 1))
     .requiredOption('--bytes <B>', `size of each picture, bytes (at least ${minPictureBytes()})`, numberArg('must be an integer', isInteger))
     .option('--cameras <K>', 'cameras: folders cam1 … camK', numberArg('must be an integer >= 1', (n) => isInteger(n) && n >= 1), DEFAULT_BURST_CAMERAS)
