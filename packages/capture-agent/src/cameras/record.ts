@@ -28,7 +28,8 @@ export interface RecordInput {
   /** Size and mtime at which the file was judged complete/incomplete. */
   sizeBytes: number;
   mtimeMs: number;
-  appearedMonoUs: number;
+  /** Monotonic time (this boot) the file appeared; null = unknown (born before this boot). */
+  appearedMonoUs: number | null;
   status: 'complete' | 'incomplete';
   /** For an incomplete file: why. */
   incompleteReason?: IncompleteReason;
@@ -107,7 +108,7 @@ export async function recordFile(input: RecordInput, ctx: RecordContext): Promis
   // A new file, a file recorded as incomplete that was finished later, or one that came back.
   const exifFields = await readExifTimeFields(input.absPath);
   const exif = exifFields ? parseExifTime(exifFields) : null;
-  const appearedTUs = ctx.clock.toUtc(input.appearedMonoUs);
+  const appearedTUs = input.appearedMonoUs === null ? null : ctx.clock.toUtc(input.appearedMonoUs);
   const time = resolveCaptureTime({
     exifTUs: exif?.ok ? exif.tUs : null,
     clockOffsetMs: input.device.clockOffsetMs,
@@ -134,6 +135,8 @@ export async function recordFile(input: RecordInput, ctx: RecordContext): Promis
     timeSource: time?.source ?? null,
     appearedTUs,
     appearedMonoUs: input.appearedMonoUs,
+    // The boot the clock (and so appearedMonoUs) belongs to; without one, the writer's own boot.
+    ...(ctx.clock.bootId === undefined || input.appearedMonoUs === null ? {} : { appearedBootId: ctx.clock.bootId }),
     status: input.status,
     ...pose,
     poseQuality: quality,

@@ -15,8 +15,12 @@ export interface SettlingFile {
   path: string;
   sizeBytes: number;
   mtimeMs: number;
-  /** Monotonic time the file appeared (from its birth time when the file system has one), µs. */
-  appearedMonoUs: number;
+  /**
+   * Monotonic time the file appeared (from its birth time when the file system has one, else when
+   * we first saw it), µs; null when it was born before this boot (a monotonic time of this boot
+   * cannot say when, and the old boot's clock is gone).
+   */
+  appearedMonoUs: number | null;
   /** Monotonic time of the last size/mtime change we saw, µs. */
   lastChangeMonoUs: number;
   /** Format ending for the current (size, mtime), when checked. */
@@ -50,13 +54,25 @@ const DEFAULT_POLL_MS = 50;
  * /proc scan) per file at a few hundred files/s: the waits are coalesced instead.
  */
 const MIN_POLL_GAP_MS = 10;
+/**
+ * Shortest gap between two /proc scans, ms. A scan reads every process's descriptor table (~2 ms
+ * with 70 processes here, more on a busy machine) and answers for all settling files at once; at
+ * full speed (hundreds of files/s) scanning at every 10 ms poll was the biggest single cost on
+ * the agent's main thread. A file that needs the answer between two scans waits for the next one.
+ */
+const MIN_SCAN_GAP_MS = 40;
 
-/** Monotonic µs at which a file was born, from its birth time on the wall clock; null if unknown. */
-function bornMonoUs(birthtimeMs: number, nowMonoUs: number): number | null {
+/**
+ * Monotonic µs at which a file was born, from its birth time on the wall clock: a number, or
+ * 'before-boot' when that is before this boot's monotonic zero (CLOCK_MONOTONIC counts from boot),
+ * or null when unknown (no birth time, or one in the future: the wall clock stepped back).
+ */
+export function bornMonoUs(birthtimeMs: number, nowMonoUs: number, nowWallMs: number = Date.now()): number | 'before-boot' | null {
   if (!(birthtimeMs > 0)) return null;
-  const ageUs = (Date.now() - birthtimeMs) * 1000;
-  // A birth time in the future (wall clock stepped back) tells nothing.
-  return ageUs >= 0 ? Math.round(nowMonoUs - ageUs) : null;
+  const ageUs = (nowWallMs - birthtimeMs) * 1000;
+  if (ageUs < 0) return null;
+  const born = Math.round(nowMonoUs - ageUs);
+  return born < 0 ? 'before-boot' : born;
 }
 
 export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
@@ -68,6 +84,8 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   #isPolling = false;
   /** False after stop(): a poll in flight then does not schedule the next, nor does watch(). */
   #isStarted = false;
+  /** Monotonic time of the last /proc scan, µs. */
+  #lastScanMonoUs = -Infinity;
 
   constructor(options: SettleTrackerOptions = {}) {
     super();
@@ -146,7 +164,10 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
     for (const f of this.#files.values()) {
       const policy = this.#policies.get(f.device);
       if (!policy || f.sizeBytes <= 0 || f.ending === 'invalid') continue;
-      const dueMs = (f.lastChangeMonoUs - now) / 1000 + policy.closedSettleMs;
+      let dueMs = (f.lastChangeMonoUs - now) / 1000 + policy.closedSettleMs;
+      // Due already, and waiting for a /proc scan that the scan gap held back: look again when
+      // the next scan is allowed.
+      if (dueMs <= 0 && f.writer === 'unknown' && this.#isProcScanEnabled) dueMs = (this.#lastScanMonoUs - now) / 1000 + MIN_SCAN_GAP_MS;
       if (dueMs > 0 && dueMs < delayMs) delayMs = dueMs;
     }
     return Math.max(MIN_POLL_GAP_MS, Math.ceil(delayMs));
@@ -172,7 +193,8 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
             return;
           }
           if (f.sizeBytes === -1) {
-            f.appearedMonoUs = bornMonoUs(st.birthtimeMs, now) ?? f.appearedMonoUs;
+            const born = bornMonoUs(st.birthtimeMs, now);
+            f.appearedMonoUs = born === 'before-boot' ? null : (born ?? f.appearedMonoUs);
           }
           const policy = this.#policy(f.device);
           if (st.size !== f.sizeBytes || st.mtimeMs !== f.mtimeMs) {
@@ -195,8 +217,13 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
         }),
       );
       if (needWriter.length > 0 && this.#isProcScanEnabled) {
-        const scan = scanWriters(new Set(needWriter.map((f) => f.path)));
-        for (const f of needWriter) f.writer = scan.stateOf(f.path);
+        if (now - this.#lastScanMonoUs >= MIN_SCAN_GAP_MS * 1000) {
+          this.#lastScanMonoUs = now;
+          const scan = scanWriters(new Set(needWriter.map((f) => f.path)));
+          for (const f of needWriter) f.writer = scan.stateOf(f.path);
+        }
+        // else: their writer state stays as it was ('unknown' since their last change), so
+        // they keep settling until a poll that may scan.
       } else {
         for (const f of needWriter) f.writer = 'unknown';
       }

@@ -74,6 +74,17 @@ describe('recordFile (real files, real flight DB)', () => {
     expect(rows[1]?.poseQuality).toMatchObject({ reason: 'no-capture-time' });
   });
 
+  it('a file born before this boot (no appearance time) gets no flight-clock time, even with a fit; the row keeps the clock\'s boot', async () => {
+    const clock: MonoToUtc = { toUtc: (mono) => T_US + mono, bootId: 'boot-b' };
+    const a = put('old.raw', Buffer.from('no exif, born before the reboot'));
+    a.appearedMonoUs = null;
+    await recordFile(a, { ...ctx, clock });
+    await recordFile(put('new.raw', Buffer.from('no exif, born on this boot')), { ...ctx, clock });
+    const rows = readAssets(arr.db);
+    expect(rows.find((r) => r.relPath === 'old.raw')).toMatchObject({ appearedMonoUs: null, appearedTUs: null, captureTUs: null, timeSource: null });
+    expect(rows.find((r) => r.relPath === 'new.raw')).toMatchObject({ appearedMonoUs: 5_000_000, appearedBootId: 'boot-b', timeSource: 'flight-clock' });
+  });
+
   it('keeps why an embedded time was rejected (camera with an unset clock)', async () => {
     await recordFile(put('z.jpg', makeJpeg({ dateTimeOriginal: '0000:00:00 00:00:00' })), ctx);
     expect(readAssets(arr.db)[0]?.poseQuality).toMatchObject({ exifRejected: expect.stringContaining('0000:00:00') });

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SettleTracker, type SettledFile } from '../../src/cameras/settle.js';
+import { bornMonoUs, SettleTracker, type SettledFile } from '../../src/cameras/settle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-settle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,6 +19,21 @@ class CountingTracker extends SettleTracker {
     return super.poll();
   }
 }
+
+describe('bornMonoUs: a birth time on the wall clock as a monotonic time of this boot', () => {
+  const nowWallMs = Date.UTC(2026, 10, 25, 6, 0, 0);
+  it('a file born 2 s ago, 100 s after boot: 98 s after boot', () => {
+    expect(bornMonoUs(nowWallMs - 2000, 100_000_000, nowWallMs)).toBe(98_000_000);
+  });
+  it('a file born before this boot has no appearance time on this boot', () => {
+    expect(bornMonoUs(nowWallMs - 200_000, 100_000_000, nowWallMs)).toBe('before-boot');
+  });
+  it('no birth time, or one in the future (wall clock stepped back): unknown', () => {
+    expect(bornMonoUs(0, 100_000_000, nowWallMs)).toBeNull();
+    expect(bornMonoUs(Number.NaN, 100_000_000, nowWallMs)).toBeNull();
+    expect(bornMonoUs(nowWallMs + 5000, 100_000_000, nowWallMs)).toBeNull();
+  });
+});
 
 describe('SettleTracker (real files)', () => {
   it('settles a finished JPEG once, as closed and valid when /proc shows no writer', async () => {
