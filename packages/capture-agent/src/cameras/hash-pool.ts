@@ -3,14 +3,20 @@
 // event loop. Each worker streams the file through the shared incremental hasher (1 MiB reads),
 // so there is one hashing implementation; with two workers two cores hash two files at once.
 //
-// After hashing, the worker fdatasyncs the file (best effort): its bytes reach the disk before
-// its row is committed. Two reasons: a committed row (synchronous=FULL) then never outlives the
-// data it describes (after a power cut, delayed allocation can leave a closed file empty), and
-// the flight DB's own fsync no longer waits behind the kernel's write-back of seconds of camera
-// data on the same disk (ext4 ordered mode: a journal commit writes the data allocated in it).
-// The sync runs on the thread pool while the worker hashes the next file (a blocking sync here
-// made the full-speed bench disk-bound: ratio ~1.4 -> ~1.7). Measured on the camera bench: close ->
-// committed row p99 at 100 files/s 387-686 -> 195-221 ms, at 50 files/s 313-572 -> 151-166 ms.
+// After hashing, the worker queues the file for an fdatasync (best effort), one at a time per
+// worker, on the thread pool while it hashes the next file. Why sync camera files at all: the
+// flight DB's own fsync (synchronous=FULL) otherwise waits behind the kernel's write-back of
+// seconds of camera data on the same disk (ext4 ordered mode): close -> committed row p99 at 100
+// files/s was 387-686 ms without it, 195-221 ms with it. Syncing as files arrive keeps that
+// backlog short.
+//
+// The reply does NOT wait for the sync. It did (so that a committed row never outlived its
+// bytes after a power cut), but then the last row of a burst waits for the disk to absorb the
+// whole burst: at full speed on a disk slower than hashing (this VM: 1.0 GB/s vs 1.5 GB/s) every
+// row trailed by up to the write-back backlog, 1.2-1.6 s. A row whose bytes are lost in a power
+// cut is not silent: the rescan after restart finds the file changed or gone (an event), and
+// ingest verifies every hash before anything is archived. At most one sync per worker is in
+// flight, so two of the thread pool's four threads stay free for the main thread's stat()s.
 import { Worker } from 'node:worker_threads';
 import { sha256File, type Sha256Result } from '@flysnap/shared';
 import { sharedModuleUrl } from './shared-url.js';
@@ -23,7 +29,24 @@ export type HashFile = (path: string) => Promise<Sha256Result>;
 // the async 1 MiB reads of sha256File (no thread-pool round trip per block).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { openSync, readSync, closeSync, fdatasync } = require('node:fs');
+const { openSync, readSync, closeSync, open, fdatasync, close } = require('node:fs');
+// Files hashed and not yet synced (paths: the sync reopens them, so no descriptor is held while
+// the queue waits), synced one at a time.
+const toSync = [];
+let isSyncing = false;
+function syncNext() {
+  if (isSyncing) return;
+  const path = toSync.shift();
+  if (path === undefined) return;
+  isSyncing = true;
+  const done = () => { isSyncing = false; syncNext(); };
+  // Errors are not the hash's: a file gone meanwhile, or a file system that cannot sync a
+  // read-only descriptor (some network shares), changes nothing for its row.
+  open(path, 'r', (err, fd) => {
+    if (err) return done();
+    fdatasync(fd, () => close(fd, done));
+  });
+}
 import(workerData.sharedUrl).then(({ createHasher, HASH_READ_BYTES }) => {
   const buf = Buffer.allocUnsafe(HASH_READ_BYTES);
   parentPort.on('message', ({ id, path }) => {
@@ -34,15 +57,9 @@ import(workerData.sharedUrl).then(({ createHasher, HASH_READ_BYTES }) => {
       let n;
       while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) hasher.update(buf.subarray(0, n));
       const r = hasher.digest();
-      // Durable before its row (see above), on the thread pool while this thread hashes the next
-      // file. Errors are not the hash's: a file system that cannot sync a read-only descriptor
-      // (some network shares) still gets its row.
-      const done = fd;
-      fd = -1;
-      fdatasync(done, () => {
-        try { closeSync(done); } catch {}
-        parentPort.postMessage({ id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes });
-      });
+      parentPort.postMessage({ id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes });
+      toSync.push(path);
+      syncNext();
     } catch (e) {
       parentPort.postMessage({ id, ok: false, code: e && e.code, message: String(e && e.message) });
     } finally {
