@@ -50,13 +50,14 @@ export class PortSupervisor {
   /** Receive time of the chunk being split (all lines framed from one chunk share it). */
   #chunkMonoUs = 0;
   #hasEverOpened = false;
+  #lineErrors = 0;
 
   constructor(config: PortConfig, sink: PortSink, log: Logger) {
     this.#config = config;
     this.#sink = sink;
     this.#log = log;
     this.#retryDelayMs = config.reconnectMinMs;
-    this.#splitter = new LineSplitter(config.maxLineBytes, (bytes, isCut) => sink.line(bytes, this.#chunkMonoUs, isCut));
+    this.#splitter = new LineSplitter(config.maxLineBytes, (bytes, isCut) => this.#deliver(bytes, isCut));
   }
 
   get name(): string {
@@ -70,6 +71,11 @@ export class PortSupervisor {
   /** Lines cut at maxLineBytes since start. */
   get cutLineCount(): number {
     return this.#splitter.cutCount;
+  }
+
+  /** Lines whose handling by the sink threw (each logged; see #deliver). */
+  get lineErrorCount(): number {
+    return this.#lineErrors;
   }
 
   /** Bytes received and held waiting for their LF (emitted, without LF, at unplug or stop). */
@@ -173,6 +179,24 @@ export class PortSupervisor {
       this.#setState('open', null);
     }
     this.#splitter.push(chunk);
+  }
+
+  /**
+   * Hands one line to the sink. This runs inside serialport's 'data' handler: an exception escaping
+   * it would end the process, and with it every port, the camera side and whatever the store has
+   * not flushed yet. A line the sink fails on is logged (the first, then every 1000th) and counted;
+   * the next lines are handled as usual.
+   */
+  #deliver(bytes: Buffer, isCut: boolean): void {
+    try {
+      this.#sink.line(bytes, this.#chunkMonoUs, isCut);
+    } catch (err) {
+      this.#lineErrors++;
+      if (this.#lineErrors === 1 || this.#lineErrors % 1000 === 0) {
+        const { name, path } = this.#config;
+        this.#log.error({ port: name, path, err: (err as Error).message, code: (err as { code?: unknown }).code ?? null, lineErrors: this.#lineErrors }, `port ${name}: a received line could not be handled; capture goes on`);
+      }
+    }
   }
 
   #armWatchdog(): void {

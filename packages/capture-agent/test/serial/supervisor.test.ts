@@ -122,4 +122,32 @@ describe('PortSupervisor on a PTY', () => {
     await second.sup.stop();
     await waitFor(() => fdsOnDevice().length === 0, 'the device closed after the second stop', 30_000);
   });
+
+  it('a sink that throws on a line (e.g. a raw log that cannot be written) neither ends the process nor loses the lines after it', async () => {
+    const dev = join(dir, 'gps');
+    const pty = await makePty(dev, join(dir, 'gps-host'));
+    ptys.push(pty);
+    const config = portConfigSchema.parse({ name: 'gps', path: dev, reconnectMinMs: 50, reconnectMaxMs: 200 });
+    const lines: string[] = [];
+    const sink = {
+      line: (b: Buffer): void => {
+        const text = b.toString('latin1');
+        if (text.includes('BOOM')) throw Object.assign(new Error(`raw log: write failed (ENOSPC)`), { code: 'ENOSPC' });
+        lines.push(text);
+      },
+      status: (): void => undefined,
+    };
+    const sup = new PortSupervisor(config, sink, silentLogger());
+    sups.push(sup);
+    sup.start();
+    await waitFor(() => sup.state === 'open', 'open');
+    // One chunk: the lines after the failing one come from the same 'data' event.
+    pty.write('$GPZDA,1*00\r\n$GPTXT,BOOM*00\r\n$GPZDA,2*00\r\n');
+    await waitFor(() => lines.length === 2, 'the two good lines');
+    expect(lines).toEqual(['$GPZDA,1*00\r\n', '$GPZDA,2*00\r\n']);
+    expect(sup.lineErrorCount).toBe(1);
+    expect(sup.state).toBe('open');
+    pty.write('$GPZDA,3*00\r\n');
+    await waitFor(() => lines.length === 3, 'a later line');
+  });
 });
