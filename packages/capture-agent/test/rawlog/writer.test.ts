@@ -16,8 +16,8 @@ describe('RawLogWriter', () => {
     const path = join(dir, 'serial', 'gps.log');
     const w = new RawLogWriter(path, { port: 'gps' });
     const junk = Buffer.from([0x00, 0xff, 0x5c, 0x0d, 0x09, 0x24]);
-    const a = w.append(10, null, Buffer.from('$GPZDA,1*00\r'));
-    const b = w.append(20, 1_700_000_000_000_000, junk);
+    const a = w.append(10, null, Buffer.from('$GPZDA,1*00\r'))!;
+    const b = w.append(20, 1_700_000_000_000_000, junk)!;
     expect(readFileSync(path).length).toBe(a); // only the header is on disk before flush
     w.flush();
     const text = readFileSync(path, 'latin1');
@@ -42,7 +42,7 @@ describe('RawLogWriter', () => {
     const w = new RawLogWriter(path, { port: 'gps' });
     const cut = Buffer.from([0x00, 0xff, 0x0d, 0x5c, 0x09]);
     w.append(10, null, Buffer.from('$GPZDA,1*00\r'));
-    const at = w.append(20, null, cut, false, true);
+    const at = w.append(20, null, cut, false, true)!;
     w.append(30, 5, Buffer.from([0x80]), true, false);
     w.append(40, null, Buffer.from('$GPGG'), false);
     w.close();

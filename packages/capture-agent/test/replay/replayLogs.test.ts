@@ -24,7 +24,7 @@ describe('replayLogs', () => {
     const writer = new RawLogWriter(rawPath, { port: 'gps', header: { role: 'gps' } });
     // A receive time per line 20 ms apart on a monotonic clock starting at 5 s.
     const offsets: number[] = [];
-    lines.forEach((line, i) => offsets.push(writer.append(5_000_000 + i * 20_000, null, line.subarray(0, line.length - 1))));
+    lines.forEach((line, i) => offsets.push(writer.append(5_000_000 + i * 20_000, null, line.subarray(0, line.length - 1))!));
     writer.close();
 
     const array = join(dir, 'array');
