@@ -2,7 +2,9 @@
 // (raw log, decoder, clock, store), with status changes and gaps recorded in the flight DB.
 import { serialLogPath } from '@flysnap/shared';
 import type { PortConfig } from '../config/index.js';
-import { RawLogWriter } from '../rawlog/index.js';
+import type { Logger } from '../log/index.js';
+import { RawLogWriter, type RawLogReport } from '../rawlog/index.js';
+import { monoNowUs } from '../serial/monoClock.js';
 import { PortSupervisor, type PortStatusChange } from '../serial/supervisor.js';
 import type { CaptureSource, SourceContext, SourceFactory } from './types.js';
 
@@ -12,6 +14,7 @@ export class SerialSource implements CaptureSource {
   readonly #port: PortConfig;
   readonly #rawLog: RawLogWriter;
   readonly #supervisor: PortSupervisor;
+  readonly #log: Logger;
   /** When the port last stopped delivering (monotonic µs), to report the gap when it is back. */
   #downSinceMonoUs: number | null = null;
 
@@ -19,6 +22,7 @@ export class SerialSource implements CaptureSource {
     this.name = `serial:${port.name}`;
     this.#ctx = ctx;
     this.#port = port;
+    this.#log = ctx.log.child({ ns: `capture:serial:${port.name}` });
     this.#rawLog = new RawLogWriter(serialLogPath(ctx.arrayRoot, port.name), {
       port: port.name,
       header: {
@@ -29,6 +33,8 @@ export class SerialSource implements CaptureSource {
         session: new Date().toISOString(),
         flight: ctx.flight.id,
       },
+      // The raw log's failures (disk full, I/O error, file removed) and recovery: log + event.
+      onReport: (report) => this.#onRawLogReport(report),
     });
     ctx.store.ensurePort({
       name: port.name,
@@ -43,7 +49,7 @@ export class SerialSource implements CaptureSource {
       { name: port.name, role: port.role, latencyMs: port.latencyMs, checksumPolicy: port.checksumPolicy },
       this.#rawLog,
     );
-    const log = ctx.log.child({ ns: `capture:serial:${port.name}` });
+    const log = this.#log;
     this.#supervisor = new PortSupervisor(
       port,
       {
@@ -70,6 +76,13 @@ export class SerialSource implements CaptureSource {
 
   flush(): void {
     this.#rawLog.flush();
+  }
+
+  #onRawLogReport(r: RawLogReport): void {
+    const name = this.#port.name;
+    const data = { path: this.#rawLog?.path ?? null, sysCode: r.error?.sysCode ?? null, heldBytes: r.heldBytes, droppedEntries: r.droppedEntries, droppedBytes: r.droppedBytes };
+    this.#log[r.level]({ port: name, event: r.code, code: r.error?.sysCode ?? r.error?.code ?? null, heldBytes: r.heldBytes, droppedEntries: r.droppedEntries }, r.message);
+    this.#ctx.store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: r.level, source: `port:${name}`, code: r.code, message: r.message, data });
   }
 
   #onStatus(change: PortStatusChange): void {
