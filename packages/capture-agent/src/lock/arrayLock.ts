@@ -66,11 +66,21 @@ function isPidAlive(pid: number): boolean {
   }
 }
 
-/** Whether the process described by `owner` is still running on this machine. */
+/**
+ * Whether the process described by `owner` is still running on this machine. The boot id names
+ * one boot of one machine: a lock from another boot (rebooted since, or the array moved here from
+ * another machine) is stale, and one from this boot is judged by its process alone (pid + start
+ * time). The hostname is not an identity: a machine renamed while its agent runs is the same
+ * machine, and its agent must keep its lock. Only without a boot id on either side is a different
+ * hostname taken as another machine.
+ */
 export function isOwnerAlive(owner: LockOwner): boolean {
-  if (owner.hostname !== hostname()) return false; // the array was moved here from another machine
   const bootId = readBootId();
-  if (owner.bootId !== null && bootId !== null && owner.bootId !== bootId) return false; // rebooted since
+  if (owner.bootId !== null && bootId !== null) {
+    if (owner.bootId !== bootId) return false;
+  } else if (owner.hostname !== hostname()) {
+    return false;
+  }
   if (!isPidAlive(owner.pid)) return false;
   if (owner.startTicks !== null) {
     const ticks = readStartTicks(owner.pid);

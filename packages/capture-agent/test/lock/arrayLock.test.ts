@@ -1,10 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockError, acquireArrayLock, readLock } from '../../src/lock/index.js';
+import { LockError, acquireArrayLock, isOwnerAlive, readLock, type LockOwner } from '../../src/lock/index.js';
+import { waitFor } from '../helpers/pty.js';
 
 let dir: string;
 beforeEach(() => {
@@ -15,6 +16,27 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 /** The pid of a process that has certainly exited. */
 function deadPid(): number {
   return spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout as unknown as number;
+}
+
+/** A running process (an agent stand-in) and its identity as a lock file records it. */
+async function liveProcess(): Promise<{ child: ChildProcess; owner: LockOwner }> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  const pid = child.pid!;
+  await waitFor(() => existsSync(`/proc/${pid}/stat`), 'child in /proc');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  return { child, owner: { pid, hostname: hostname(), bootId, startTicks, lockedAtUs: Date.now() * 1000 } };
+}
+
+function lockError(fn: () => unknown): LockError | null {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof LockError) return e;
+    throw e;
+  }
+  return null;
 }
 
 describe('array lock', () => {
@@ -79,4 +101,34 @@ describe('array lock', () => {
     expect(total.held).toBeGreaterThan(7); // contended for real, takeovers included
     expect(total).toMatchObject({ overlaps: 0, lost: 0, other: 0 });
   }, 60_000);
+
+  it.skipIf(!existsSync('/proc/sys/kernel/random/boot_id'))('a live agent keeps its lock after the machine was renamed: same boot + live pid + same start time is live, whatever the hostname', async () => {
+    const path = join(dir, 'capture-agent.lock');
+    const { child, owner } = await liveProcess();
+    try {
+      const renamed: LockOwner = { ...owner, hostname: `${hostname()}-before-rename` };
+      writeFileSync(path, `${JSON.stringify(renamed)}\n`);
+      expect(isOwnerAlive(renamed)).toBe(true); // what `status` shows as "running"
+      const err = lockError(() => acquireArrayLock(path));
+      expect(err?.code).toBe('LOCKED');
+      expect(err?.owner?.pid).toBe(owner.pid);
+      expect(readLock(path)).toEqual(renamed); // untouched
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('still takes over a lock from another boot (array moved from another machine, or rebooted), or with no boot id from another host', () => {
+    const path = join(dir, 'capture-agent.lock');
+    // Our own pid is alive here, so only the boot id / hostname can make these stale.
+    const mine: LockOwner = { ...acquireArrayLock(join(dir, 'probe.lock')).owner };
+    writeFileSync(path, JSON.stringify({ ...mine, hostname: 'other-machine', bootId: '00000000-0000-0000-0000-000000000000' }));
+    const moved = acquireArrayLock(path);
+    expect(moved.tookOverFrom?.hostname).toBe('other-machine');
+    moved.release();
+    writeFileSync(path, JSON.stringify({ ...mine, hostname: 'other-machine', bootId: null }));
+    const noBootId = acquireArrayLock(path);
+    expect(noBootId.tookOverFrom?.hostname).toBe('other-machine');
+    noBootId.release();
+  });
 });
