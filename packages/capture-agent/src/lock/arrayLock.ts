@@ -1,8 +1,9 @@
 // One agent per array: a lock file holding the owner's pid and the identity of that process
 // (boot id + process start time from /proc), so a pid reused after a reboot or a crash is not
 // mistaken for a live agent. A lock whose owner is gone is taken over, and the caller warned.
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 
 export type LockErrorCode = 'LOCKED' | 'IO';
 
@@ -115,11 +116,81 @@ export function readLock(path: string): LockOwner | null {
 }
 
 let tmpSeq = 0;
+/** This process's identity in its temporary names: `<pid>-<start ticks>-<boot id>` ('x' = unknown). */
+let myNameId: string | null = null;
 
-/** A name next to `path` that no other process or call uses. */
-function uniqueName(path: string, tag: string): string {
+/**
+ * A name next to `path` that no other process or call uses:
+ * `<path>.<tag>-<pid>-<start ticks>-<boot id>-<seq>-<ms>`. The maker's identity in the name lets a
+ * later acquire prove that the process that made it is gone (see removeAbandonedTemporaries),
+ * without trusting the wall clock (which may step at boot, when the GPS sets it).
+ */
+function uniqueName(path: string, tag: 'new' | 'stale'): string {
   tmpSeq += 1;
-  return `${path}.${tag}-${process.pid}-${tmpSeq}-${Date.now()}`;
+  myNameId ??= `${process.pid}-${readStartTicks(process.pid) ?? 'x'}-${readBootId() ?? 'x'}`;
+  return `${path}.${tag}-${myNameId}-${tmpSeq}-${Date.now()}`;
+}
+
+/**
+ * `<lock>.new-…` / `<lock>.stale-…` names: tag, pid, start ticks, boot id, seq, ms. Names made
+ * before the identity was part of them (`<pid>-<seq>-<ms>`) match with ticks and boot id unset.
+ */
+const TEMP_NAME = /^\.(new|stale)-(\d+)-(?:(\d+|x)-([0-9a-f-]{36}|x)-)?(\d+)-(\d+)$/;
+
+/**
+ * Whether the process that made a temporary file is certainly gone: the name is from another
+ * boot, or its pid is not running, or runs a process started at another time than the one in the
+ * name (pid reused). A running pid with no start time in the name keeps its file: not provable.
+ */
+function isMakerGone(pid: number, startTicks: string | null, bootId: string | null): boolean {
+  const currentBootId = readBootId();
+  if (bootId !== null && currentBootId !== null && bootId !== currentBootId) return true;
+  if (!isPidAlive(pid)) return true;
+  if (startTicks === null) return false;
+  const ticks = readStartTicks(pid);
+  return ticks !== null && ticks !== startTicks;
+}
+
+/**
+ * Removes the temporary files an acquire leaves only when its process dies in the middle of it
+ * (`.new-…`: a lock being created; `.stale-…`: a stale lock moved aside), when their maker is
+ * certainly gone; they never block an acquire (every name is unique), but would pile up. A
+ * `.stale-…` file that holds the lock of a process still running, with no lock file in place, is
+ * that owner's lock moved aside by a takeover that died before putting it back: it is put back.
+ * Best effort: a file that cannot be looked at or removed is left for the next acquire.
+ */
+function removeAbandonedTemporaries(path: string): void {
+  const folder = dirname(path);
+  const prefix = basename(path);
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = TEMP_NAME.exec(name.slice(prefix.length));
+    if (m === null) continue;
+    const file = join(folder, name);
+    const known = (v: string | undefined): string | null => (v === undefined || v === 'x' ? null : v);
+    if (!isMakerGone(Number(m[2]), known(m[3]), known(m[4]))) continue;
+    if (m[1] === 'stale') {
+      const owner = parseOwner(readText(file) ?? '');
+      if (owner !== null && isOwnerAlive(owner)) {
+        try {
+          linkSync(file, path);
+        } catch {
+          /* EEXIST: a lock is in place; this copy of the live owner's lock is of no more use */
+        }
+      }
+    }
+    try {
+      unlinkSync(file);
+    } catch {
+      /* already gone, or not ours to remove: left as it is */
+    }
+  }
 }
 
 function errCode(err: unknown): string {
@@ -227,6 +298,7 @@ export function acquireArrayLock(path: string): ArrayLock {
   };
   const text = `${JSON.stringify(owner)}\n`;
   const takeoverPath = `${path}.takeover`;
+  removeAbandonedTemporaries(path);
   let tookOverFrom: LockOwner | null = null;
   const held = (): ArrayLock => ({
     path,

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,5 +130,52 @@ describe('array lock', () => {
     const noBootId = acquireArrayLock(path);
     expect(noBootId.tookOverFrom?.hostname).toBe('other-machine');
     noBootId.release();
+  });
+
+  describe('temporary files left by a process that died mid-acquire', () => {
+    const bootId = existsSync('/proc/sys/kernel/random/boot_id') ? readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() : 'x';
+    const leftovers = (): string[] => readdirSync(dir).filter((n) => /\.(new|stale)-/.test(n)).sort();
+
+    it('are removed by the next acquire when their maker is certainly gone (either name form), and never block it', () => {
+      const path = join(dir, 'capture-agent.lock');
+      const dead = Number(deadPid());
+      const deadOwner = JSON.stringify({ pid: dead, hostname: hostname(), bootId: null, startTicks: null, lockedAtUs: 0 });
+      // As the crash leaves them: killed after writing a new lock's content, before writing it, after
+      // moving a stale lock aside; names as made before and after the maker's identity was in them.
+      writeFileSync(`${path}.new-${dead}-1-1700000000000`, `${deadOwner}\n`);
+      writeFileSync(`${path}.new-${dead}-2-1700000000001`, '');
+      writeFileSync(`${path}.stale-${dead}-3-1700000000002`, deadOwner);
+      writeFileSync(`${path}.new-${dead}-123-${bootId}-4-1700000000003`, `${deadOwner}\n`);
+      // The maker's pid runs (it is this test), but from another boot, or started at another time.
+      writeFileSync(`${path}.new-${process.pid}-1-00000000-0000-0000-0000-000000000000-5-1700000000004`, '');
+      writeFileSync(`${path}.stale-${process.pid}-1-${bootId}-6-1700000000005`, deadOwner);
+      const lock = acquireArrayLock(path);
+      expect(lock.tookOverFrom).toBeNull(); // none of them was taken for the lock
+      expect(leftovers()).toEqual([]);
+      lock.release();
+      expect(readdirSync(dir)).toEqual([]);
+    });
+
+    it("keep the files of a maker that may still be running; put back a live owner's lock that a dead takeover moved aside", async () => {
+      const path = join(dir, 'capture-agent.lock');
+      const { child, owner } = await liveProcess();
+      try {
+        // A running maker (its own identity, or an old-style name with its pid): not provably abandoned.
+        const mine = `${path}.new-${owner.pid}-${owner.startTicks}-${bootId}-1-1700000000000`;
+        const oldStyle = `${path}.new-${owner.pid}-2-1700000000001`;
+        writeFileSync(mine, '');
+        writeFileSync(oldStyle, '');
+        // The live owner's lock moved aside by a takeover that died before putting it back.
+        const dead = Number(deadPid());
+        writeFileSync(`${path}.stale-${dead}-3-1700000000002`, `${JSON.stringify(owner)}\n`);
+        const err = lockError(() => acquireArrayLock(path));
+        expect(err?.code).toBe('LOCKED');
+        expect(err?.owner?.pid).toBe(owner.pid);
+        expect(readLock(path)).toEqual(owner);
+        expect(leftovers()).toEqual([mine, oldStyle].map((f) => f.slice(dir.length + 1)).sort());
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
   });
 });
