@@ -206,6 +206,8 @@ export class FlightStore {
   #droppedSamples = 0;
   readonly #maxInFlight: number;
   #thread: WriterThread | null = null;
+  /** The last flush failed transiently: its batch is queued, waiting for the next flush() call. */
+  #isRetrying = false;
 
   constructor(flightDb: FlightDb, options: FlightStoreOptions) {
     this.flightDb = flightDb;
@@ -251,7 +253,10 @@ export class FlightStore {
       this.#badRow ??= err as Error;
       this.#badRows++;
     }
-    if (this.#samples.length + this.#badRows >= this.#maxBatchSamples) this.flush();
+    // After a transient failure (the DB busy past busy_timeout) only the caller's next flush()
+    // retries: retrying here would block the calling thread for busy_timeout on every sample, and
+    // the agent's main thread is the one reading the serial ports.
+    if (this.#samples.length + this.#badRows >= this.#maxBatchSamples && !this.#isRetrying) this.flush();
   }
 
   count(port: string, sentence: string | null, status: SentenceStatus, reason: string | null = null, n = 1): void {
@@ -320,9 +325,13 @@ export class FlightStore {
       const code = (err as { code?: string }).code ?? '';
       const isTransient = isTransientCode(code);
       this.#log.error({ err: (err as Error).message, code, samples: sampleCount, isTransient }, 'flight DB write failed');
-      if (isTransient) return; // everything stays queued; the next flush retries
+      if (isTransient) {
+        this.#isRetrying = true;
+        return; // everything stays queued; the next flush retries
+      }
       this.#droppedSamples += sampleCount;
     }
+    this.#isRetrying = false;
     this.#samples = new NavSampleBatch(Math.min(this.#maxBatchSamples, 1 << 16));
     this.#badRow = null;
     this.#badRows = 0;
