@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
-  it('runs with our chokidar patch applied (child writes do not re-read the folder)', async () => {
+  it('runs with our chokidar patch applied (a child\'s event does not re-read the whole folder)', async () => {
     // pnpm applies patches/chokidar@5.0.0.patch at install; without it the watcher still works
     // but re-reads the whole folder on every write (see the patch), so check it is there.
     const entry = fileURLToPath(import.meta.resolve('chokidar', new URL('../../src/cameras/watcher.ts', import.meta.url).href));
@@ -56,6 +56,40 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
       for (const p of burst) writeFileSync(p, 'x');
       for (const p of burst) appendFileSync(p, 'y');
       await until(() => burst.every((p) => candidates.includes(p)), 'every file of a burst');
+
+      // Written under a hidden temporary name, then renamed into place (an atomic writer); and a
+      // file moved in from outside the folder.
+      const tmp = join(folder, '.IMG_0005.jpg.part');
+      writeFileSync(tmp, 'partial then whole');
+      const renamed = join(folder, 'IMG_0005.jpg');
+      renameSync(tmp, renamed);
+      const outside = join(root, 'outside.jpg');
+      writeFileSync(outside, 'from elsewhere');
+      const movedIn = join(folder, 'IMG_0006.jpg');
+      renameSync(outside, movedIn);
+      await until(() => candidates.includes(renamed) && candidates.includes(movedIn), 'a renamed and a moved-in file');
+
+      // A sub-folder made with its files already in it (moved in whole), and files written into a
+      // new sub-folder right after it is made.
+      const staged = join(root, 'staged');
+      mkdirSync(staged);
+      writeFileSync(join(staged, 'IMG_0007.jpg'), 'g');
+      renameSync(staged, join(folder, '101CAM'));
+      const fresh2 = join(folder, '102CAM');
+      mkdirSync(fresh2);
+      writeFileSync(join(fresh2, 'IMG_0008.jpg'), 'h');
+      await until(
+        () => candidates.includes(join(folder, '101CAM', 'IMG_0007.jpg')) && candidates.includes(join(fresh2, 'IMG_0008.jpg')),
+        'files of moved-in and new sub-folders',
+      );
+
+      // Removed and written again under the same name: a removal, then a candidate again.
+      const again = join(folder, 'IMG_0006.jpg');
+      const before = candidates.filter((p) => p === again).length;
+      unlinkSync(again);
+      await until(() => removed.includes(again), 'the removal before the rewrite');
+      writeFileSync(again, 'rewritten');
+      await until(() => candidates.filter((p) => p === again).length > before, 'the rewritten file');
 
       writeFileSync(join(folder, '.IMG_0004.jpg'), 'hidden');
       writeFileSync(join(folder, 'notes.txt'), 'not a picture');
