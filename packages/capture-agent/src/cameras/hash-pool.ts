@@ -19,10 +19,21 @@
 // flight, so two of the thread pool's four threads stay free for the main thread's stat()s.
 import { Worker } from 'node:worker_threads';
 import { sha256File, type Sha256Result } from '@flysnap/shared';
+import { EXIF_HEAD_BYTES } from './capture-time.js';
 import { sharedModuleUrl } from './shared-url.js';
 
+/** A file's hash and size, and (from the pool's workers) its first bytes as they were hashed. */
+export interface HashedFile extends Sha256Result {
+  /**
+   * The first `headBytes` (EXIF_HEAD_BYTES) of the bytes that were hashed, or all of them for a
+   * smaller file: the capture time is then read from the very bytes whose hash is recorded (no
+   * second read that could see a rewritten file), and without another open/read on the main thread.
+   */
+  head?: Buffer;
+}
+
 /** Hashes one file; rejects with the fs error (its `code` kept: ENOENT, EISDIR, …). */
-export type HashFile = (path: string) => Promise<Sha256Result>;
+export type HashFile = (path: string) => Promise<HashedFile>;
 
 // The worker imports @flysnap/shared itself (resolved here, passed in) and hashes with its
 // incremental hasher. Blocking reads are right on a worker thread: measured here ~20 % faster than
@@ -55,9 +66,16 @@ import(workerData.sharedUrl).then(({ createHasher, HASH_READ_BYTES }) => {
       fd = openSync(path, 'r');
       const hasher = createHasher();
       let n;
-      while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) hasher.update(buf.subarray(0, n));
+      let head = null;
+      while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) {
+        // A copy (buf is reused): HASH_READ_BYTES >= headBytes, so the first read has it all.
+        if (head === null) head = Buffer.from(buf.subarray(0, Math.min(n, workerData.headBytes)));
+        hasher.update(buf.subarray(0, n));
+      }
       const r = hasher.digest();
-      parentPort.postMessage({ id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes });
+      const bytes = head ?? Buffer.alloc(0);
+      const h = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+      parentPort.postMessage({ id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes, head: h });
       toSync.push(path);
       syncNext();
     } catch (e) {
@@ -74,12 +92,13 @@ interface Reply {
   ok: boolean;
   sha256?: string;
   sizeBytes?: number;
+  head?: Uint8Array;
   code?: string;
   message?: string;
 }
 
 interface Pending {
-  resolve: (r: Sha256Result) => void;
+  resolve: (r: HashedFile) => void;
   reject: (e: Error) => void;
 }
 
@@ -88,14 +107,17 @@ class HashWorker {
   readonly pending = new Map<number, Pending>();
 
   constructor(sharedUrl: string, onDead: (w: HashWorker, e: Error) => void) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sharedUrl } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sharedUrl, headBytes: EXIF_HEAD_BYTES } });
     this.worker.unref();
     this.worker.on('message', (m: Reply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.ok && m.sha256 !== undefined && m.sizeBytes !== undefined) p.resolve({ sha256: m.sha256, sizeBytes: m.sizeBytes });
-      else p.reject(Object.assign(new Error(m.message ?? 'hash failed'), { code: m.code }));
+      if (m.ok && m.sha256 !== undefined && m.sizeBytes !== undefined) {
+        p.resolve({ sha256: m.sha256, sizeBytes: m.sizeBytes, ...(m.head ? { head: Buffer.from(m.head.buffer, m.head.byteOffset, m.head.byteLength) } : {}) });
+      } else {
+        p.reject(Object.assign(new Error(m.message ?? 'hash failed'), { code: m.code }));
+      }
     });
     this.worker.on('error', (e) => onDead(this, e));
     this.worker.on('exit', (code) => onDead(this, new Error(`hash worker exited with code ${code}`)));
@@ -125,7 +147,7 @@ export class HashPool {
     let w = this.#workers[this.#next++ % this.#workers.length]!;
     for (const c of this.#workers) if (c.pending.size < w.pending.size) w = c;
     const id = ++this.#id;
-    return new Promise<Sha256Result>((resolve, reject) => {
+    return new Promise<HashedFile>((resolve, reject) => {
       w.pending.set(id, { resolve, reject });
       w.worker.postMessage({ id, path });
     });

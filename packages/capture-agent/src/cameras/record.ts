@@ -8,7 +8,7 @@ import { CAMERA_EVENT_CODES, cameraEventSource } from './asset-store.js';
 import { parseExifTime, readExifTimeFields, resolveCaptureTime } from './capture-time.js';
 import type { IncompleteReason } from './completeness.js';
 import type { MonoToUtc } from './flight-clock-source.js';
-import type { HashFile } from './hash-pool.js';
+import type { HashedFile, HashFile } from './hash-pool.js';
 import { EMPTY_POSE, type PoseQuality, type PoseSource } from './pose-source.js';
 import type { KnownFile } from './rescan.js';
 
@@ -66,7 +66,7 @@ export type RecordOutcome =
 export async function recordFile(input: RecordInput, ctx: RecordContext): Promise<RecordOutcome> {
   const nowWallMs = ctx.nowWallMs ?? Date.now;
   const writer = ctx.writer ?? inlineAssetWriter(ctx.db);
-  let hashed;
+  let hashed: HashedFile;
   try {
     hashed = await (ctx.hash ?? sha256File)(input.absPath);
     const after = await stat(input.absPath);
@@ -106,7 +106,8 @@ export async function recordFile(input: RecordInput, ctx: RecordContext): Promis
   }
 
   // A new file, a file recorded as incomplete that was finished later, or one that came back.
-  const exifFields = await readExifTimeFields(input.absPath);
+  // From the hashed bytes when the hash pool kept them (see HashedFile.head), else from the file.
+  const exifFields = await readExifTimeFields(hashed.head ?? input.absPath);
   const exif = exifFields ? parseExifTime(exifFields) : null;
   const appearedTUs = input.appearedMonoUs === null ? null : ctx.clock.toUtc(input.appearedMonoUs);
   const time = resolveCaptureTime({

@@ -55,12 +55,15 @@ const DEFAULT_POLL_MS = 50;
  */
 const MIN_POLL_GAP_MS = 10;
 /**
- * Shortest gap between two /proc scans, ms. A scan reads every process's descriptor table (~2 ms
- * with 70 processes here, more on a busy machine) and answers for all settling files at once; at
- * full speed (hundreds of files/s) scanning at every 10 ms poll was the biggest single cost on
- * the agent's main thread. A file that needs the answer between two scans waits for the next one.
+ * Shortest gap between two /proc scans, ms, and how many times its own duration a scan waits at
+ * least before the next. A scan reads every process's descriptor table (~2 ms with 70 processes
+ * here, longer on a busy machine) and answers for all settling files at once; at full speed
+ * (hundreds of files/s) scanning at every 10 ms poll was the biggest single cost on the agent's
+ * main thread. With the gap a scan takes at most ~1/SCAN_GAP_FACTOR of the thread, however many
+ * processes the machine runs; a file that needs the answer between two scans waits for the next.
  */
 const MIN_SCAN_GAP_MS = 40;
+const SCAN_GAP_FACTOR = 10;
 
 /**
  * Monotonic µs at which a file was born, from its birth time on the wall clock: a number, or
@@ -86,6 +89,8 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   #isStarted = false;
   /** Monotonic time of the last /proc scan, µs. */
   #lastScanMonoUs = -Infinity;
+  /** Gap to keep after the last scan, ms (MIN_SCAN_GAP_MS, or more after a slow scan). */
+  #scanGapMs = MIN_SCAN_GAP_MS;
 
   constructor(options: SettleTrackerOptions = {}) {
     super();
@@ -167,7 +172,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
       let dueMs = (f.lastChangeMonoUs - now) / 1000 + policy.closedSettleMs;
       // Due already, and waiting for a /proc scan that the scan gap held back: look again when
       // the next scan is allowed.
-      if (dueMs <= 0 && f.writer === 'unknown' && this.#isProcScanEnabled) dueMs = (this.#lastScanMonoUs - now) / 1000 + MIN_SCAN_GAP_MS;
+      if (dueMs <= 0 && f.writer === 'unknown' && this.#isProcScanEnabled) dueMs = (this.#lastScanMonoUs - now) / 1000 + this.#scanGapMs;
       if (dueMs > 0 && dueMs < delayMs) delayMs = dueMs;
     }
     return Math.max(MIN_POLL_GAP_MS, Math.ceil(delayMs));
@@ -217,10 +222,12 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
         }),
       );
       if (needWriter.length > 0 && this.#isProcScanEnabled) {
-        if (now - this.#lastScanMonoUs >= MIN_SCAN_GAP_MS * 1000) {
+        if (now - this.#lastScanMonoUs >= this.#scanGapMs * 1000) {
           this.#lastScanMonoUs = now;
+          const scanStartUs = monoNowUs();
           const scan = scanWriters(new Set(needWriter.map((f) => f.path)));
           for (const f of needWriter) f.writer = scan.stateOf(f.path);
+          this.#scanGapMs = Math.max(MIN_SCAN_GAP_MS, ((monoNowUs() - scanStartUs) / 1000) * SCAN_GAP_FACTOR);
         }
         // else: their writer state stays as it was ('unknown' since their last change), so
         // they keep settling until a poll that may scan.
