@@ -2,7 +2,7 @@
 // store and pipeline, flush raw logs and the DB on timers, and on stop hand everything to disk.
 import { mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { arrayPaths, setFlightEnded } from '@flysnap/shared';
+import { arrayPaths, currentBootId, setFlightEnded } from '@flysnap/shared';
 import type { AgentConfig } from '../config/index.js';
 import { isMountPoint, openOrCreateFlight, FlightOpenError } from '../flight/index.js';
 import { acquireArrayLock } from '../lock/index.js';
@@ -61,6 +61,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
       log: log.child({ ns: 'capture:clock' }),
       clockFitMs: config.clockFitMs,
       rolloverReferenceUs: Date.now() * 1000,
+      // Stored fits say which boot's monotonic clock they map, so a restart on the same boot can
+      // time files through them and one after a reboot never does.
+      bootId: currentBootId(),
     });
     const startTUs = Date.now() * 1000;
     store.recordEvent({

@@ -191,6 +191,16 @@ export class CapturePipeline {
     this.#event('info', 'clock', 'clock-reset', 'new capture session: flight clock refitted from scratch', data);
   }
 
+  /**
+   * The boot of the monotonic times this session is fed (replay: the first session's raw log
+   * header names it; later sessions pass it to newSession). Only before the session's first fit:
+   * a fit made of one boot's times must never be stored as another's.
+   */
+  setSessionBoot(bootId: string | null): void {
+    if (this.clock.fit() !== null) throw new Error('setSessionBoot: the flight clock already has a fit for this session');
+    this.#bootId = bootId;
+  }
+
   /** Stores the current fit now (at stop, so the last state is kept). */
   storeCurrentFit(): void {
     const fit = this.clock.fit();

@@ -10,7 +10,7 @@
 //   times derived from the sentence times (see PortPipeline).
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { PORT_ROLES, RawLogDecoder, isRawLog, type PortRole, type RawLogEntry, type RawLogHeader, type RawLogItem } from '@flysnap/shared';
+import { PORT_ROLES, RawLogDecoder, isBootId, isRawLog, type PortRole, type RawLogEntry, type RawLogHeader, type RawLogItem } from '@flysnap/shared';
 import type { CapturePipeline, PortPipeline } from '../pipeline/index.js';
 import { LineSplitter } from '../serial/lineSplitter.js';
 
@@ -233,12 +233,22 @@ export function readRawLogsIntoPipeline(
       }
       if (waiting.length === 0) break;
       const group = nextSessionGroup(waiting);
+      // The session's boot, when its headers name one (raw logs since schema v2): its fits are
+      // stored with it, so files timed by the live agent on that boot can be timed by them.
+      const boots = new Set(group.map((s) => (s.peek() as Extract<RawLogItem, { type: 'header' }>).header.extra['boot']));
+      const [boot] = boots;
+      const sessionBoot = boots.size === 1 && isBootId(boot) ? boot : null;
       if (sessions > 0) {
-        pipeline.newSession({
-          session: sessions + 1,
-          files: group.map((s) => s.spec.file),
-          start: (group[0]!.peek() as Extract<RawLogItem, { type: 'header' }>).header.extra['session'] ?? null,
-        });
+        pipeline.newSession(
+          {
+            session: sessions + 1,
+            files: group.map((s) => s.spec.file),
+            start: (group[0]!.peek() as Extract<RawLogItem, { type: 'header' }>).header.extra['session'] ?? null,
+          },
+          sessionBoot,
+        );
+      } else {
+        pipeline.setSessionBoot(sessionBoot);
       }
       sessions++;
       for (const s of group) {

@@ -1,6 +1,6 @@
 // Serial ports as capture sources: a supervisor (open/reopen, framing) feeding the port's pipeline
 // (raw log, decoder, clock, store), with status changes and gaps recorded in the flight DB.
-import { serialLogPath } from '@flysnap/shared';
+import { serialLogPath, currentBootId } from '@flysnap/shared';
 import type { PortConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { RawLogWriter, type RawLogReport } from '../rawlog/index.js';
@@ -31,6 +31,8 @@ export class SerialSource implements CaptureSource {
         baud: String(port.baudRate),
         framing: `${port.dataBits}${port.parity[0]?.toUpperCase() ?? 'N'}${port.stopBits}`,
         session: new Date().toISOString(),
+        // The boot whose monotonic clock the entries' receive times are on (replay keeps it).
+        boot: currentBootId(),
         flight: ctx.flight.id,
       },
       // The raw log's failures (disk full, I/O error, file removed) and recovery: log + event.

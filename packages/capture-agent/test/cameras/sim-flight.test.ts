@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { openFlightDb, readAssets, type AssetRow } from '@flysnap/shared';
+import { currentBootId, openFlightDb, readAssets, readClockFits, serialLogPath, type AssetRow } from '@flysnap/shared';
 import { CLI, killAgent, startAgent, type AgentProcess } from '../helpers/agent.js';
 import { waitFor } from './helpers/env.js';
 
@@ -138,6 +138,17 @@ it('records a simulated flight: every closed file once with the right hash, EXIF
   expect(byKey.get(`${h.device}/${h.relPath}`)).toMatchObject({ status: 'incomplete', sha256: sha(join(out, 'array', 'cameras', h.device, h.relPath)) });
   const status = JSON.parse(statusRun.stdout) as { cameras: { incompleteFiles: unknown[]; devices: Record<string, { assets: number }> } };
   expect(status.cameras.incompleteFiles).toEqual([expect.objectContaining({ device: h.device, relPath: h.relPath, reason: 'bad-ending' })]);
+
+  // Clock fits and raw logs say which boot's monotonic clock they are on (this machine's boot).
+  const db = openFlightDb(join(out, 'array', 'flight.db'), { readonly: true });
+  try {
+    const fits = readClockFits(db);
+    expect(fits.length).toBeGreaterThan(0);
+    expect(new Set(fits.map((f) => f.bootId))).toEqual(new Set([currentBootId()]));
+  } finally {
+    db.close();
+  }
+  expect(readFileSync(serialLogPath(join(out, 'array'), 'gps'), 'latin1').split('\n')[0]).toContain(`boot=${currentBootId()}`);
   expect(status.cameras.devices['cam1']?.assets).toBe(complete.filter((t) => t.device === 'cam1').length);
 
   // The video: one complete asset once the recording ended, with its final content.

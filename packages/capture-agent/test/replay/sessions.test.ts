@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeRawLogLine, nmeaSentence, openFlightDb, rawLogHeader, readNavSamples } from '@flysnap/shared';
+import { encodeRawLogLine, nmeaSentence, openFlightDb, rawLogHeader, readClockFits, readNavSamples } from '@flysnap/shared';
 import { silentLogger } from '../../src/log/index.js';
 import { replayLogs } from '../../src/replay/index.js';
 import { readSummary } from '../helpers/flight.js';
@@ -45,6 +45,8 @@ interface Session {
   driftPpm: number;
   /** `session=` in the headers (the agent's start time), or none. */
   withStart: boolean;
+  /** `boot=` in the headers (the boot the receive times are on), or none. */
+  boot?: string;
 }
 
 /**
@@ -57,8 +59,9 @@ function writeLogs(sessions: Session[]): { gps: string; compass: string; truth: 
   const truth = new Map<number, number>();
   for (const s of sessions) {
     const startIso = new Date(s.t0Us / 1000 - 2000).toISOString();
-    gps.add(rawLogHeader('gps', { role: 'gps', ...(s.withStart ? { session: startIso } : {}) }));
-    compass.add(rawLogHeader('compass', { role: 'compass', ...(s.withStart ? { session: new Date(s.t0Us / 1000 - 1900).toISOString() } : {}) }));
+    const boot: Record<string, string> = s.boot === undefined ? {} : { boot: s.boot };
+    gps.add(rawLogHeader('gps', { role: 'gps', ...(s.withStart ? { session: startIso } : {}), ...boot }));
+    compass.add(rawLogHeader('compass', { role: 'compass', ...(s.withStart ? { session: new Date(s.t0Us / 1000 - 1900).toISOString() } : {}), ...boot }));
     const mono = (tUs: number): number => Math.round(s.mono0Us + (tUs - s.t0Us) * (1 + s.driftPpm * 1e-6));
     for (let i = 0; i < s.seconds; i++) {
       const tUs = s.t0Us + i * 1_000_000;
@@ -139,5 +142,28 @@ describe('replay of several raw logs', () => {
     const r = await replayLogs({ arrayRoot: array, logs: [{ file: logs.compass }, { file: logs.gps }], log: silentLogger() });
     expect(r.files.map((f) => f.sessions)).toEqual([1, 2]);
     expect(compassErrorUs(array, truth)).toBeLessThan(BOUND_US);
+  });
+
+  it("each session's fits are stored with the boot its headers name (none named: unknown)", async () => {
+    const bootA = '0b6c2a4e-7f3d-4d2e-9a51-3c8e1f2a9b01';
+    const bootB = '5d1e9c7a-2b4f-4e8a-8c3d-7a9b0e1f2c34';
+    const logs = writeLogs([
+      { t0Us: T0, mono0Us: 7_000_000_000, seconds: 120, driftPpm: 0, withStart: true, boot: bootA },
+      { t0Us: T0 + 300e6, mono0Us: 20_000_000, seconds: 120, driftPpm: 0, withStart: true, boot: bootB },
+      { t0Us: T0 + 600e6, mono0Us: 10_000_000, seconds: 120, driftPpm: 0, withStart: true },
+    ]);
+    const array = join(dir, 'array');
+    await replayLogs({ arrayRoot: array, logs: [{ file: logs.gps }, { file: logs.compass }], log: silentLogger() });
+    const db = openFlightDb(join(array, 'flight.db'), { readonly: true });
+    try {
+      const fits = readClockFits(db);
+      const bootOf = (fromUs: number, toUs: number): Set<string | null> =>
+        new Set(fits.filter((f) => f.fittedTUs >= fromUs && f.fittedTUs < toUs).map((f) => f.bootId));
+      expect(bootOf(T0, T0 + 300e6)).toEqual(new Set([bootA]));
+      expect(bootOf(T0 + 300e6, T0 + 600e6)).toEqual(new Set([bootB]));
+      expect(bootOf(T0 + 600e6, T0 + 900e6)).toEqual(new Set([null]));
+    } finally {
+      db.close();
+    }
   });
 });
