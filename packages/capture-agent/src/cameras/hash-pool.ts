@@ -3,20 +3,20 @@
 // event loop. Each worker streams the file through the shared incremental hasher (1 MiB reads),
 // so there is one hashing implementation; with two workers two cores hash two files at once.
 //
-// After hashing, the worker queues the file for an fdatasync (best effort), one at a time per
-// worker, on the thread pool while it hashes the next file. Why sync camera files at all: the
-// flight DB's own fsync (synchronous=FULL) otherwise waits behind the kernel's write-back of
-// seconds of camera data on the same disk (ext4 ordered mode): close -> committed row p99 at 100
-// files/s was 387-686 ms without it, 195-221 ms with it. Syncing as files arrive keeps that
-// backlog short.
+// After hashing, each file is fdatasync'ed (best effort), one at a time per worker, on the thread
+// pool. Why sync camera files at all: the flight DB's own fsync (synchronous=FULL) otherwise waits
+// behind the kernel's write-back of seconds of camera data on the same disk (ext4 ordered mode):
+// close -> committed row p99 at 100 files/s was 387-686 ms without it, 195-221 ms with it.
 //
-// The reply does NOT wait for the sync. It did (so that a committed row never outlived its
-// bytes after a power cut), but then the last row of a burst waits for the disk to absorb the
-// whole burst: at full speed on a disk slower than hashing (this VM: 1.0 GB/s vs 1.5 GB/s) every
-// row trailed by up to the write-back backlog, 1.2-1.6 s. A row whose bytes are lost in a power
-// cut is not silent: the rescan after restart finds the file changed or gone (an event), and
-// ingest verifies every hash before anything is archived. At most one sync per worker is in
-// flight, so two of the thread pool's four threads stay free for the main thread's stat()s.
+// When the worker has no sync pending, the file's reply waits for its own sync: its row is then
+// committed after its bytes are on disk, and the DB's commit does not meet a file's write-back (the
+// paced benchmark's p99 stays < 300 ms; replying first gave 360-400 ms in 3 runs of 10). When syncs
+// are already queued (a burst faster than the disk), the reply goes at once and the sync joins the
+// queue: waiting would make every row of the burst trail by the disk's whole backlog (1.2-1.6 s at
+// full speed on this VM's 1.0 GB/s disk, slower than hashing). Such a row may precede its bytes
+// to the disk; after a power cut the file is then not silent either: the rescan after restart
+// reports it changed or gone, and ingest verifies every hash. One sync in flight per worker leaves
+// two of libuv's four pool threads to the main thread's stat()s.
 import { Worker } from 'node:worker_threads';
 import { sha256File, type Sha256Result } from '@flysnap/shared';
 import { EXIF_HEAD_BYTES } from './capture-time.js';
@@ -25,9 +25,11 @@ import { sharedModuleUrl } from './shared-url.js';
 /** A file's hash and size, and (from the pool's workers) its first bytes as they were hashed. */
 export interface HashedFile extends Sha256Result {
   /**
-   * The first `headBytes` (EXIF_HEAD_BYTES) of the bytes that were hashed, or all of them for a
-   * smaller file: the capture time is then read from the very bytes whose hash is recorded (no
-   * second read that could see a rewritten file), and without another open/read on the main thread.
+   * The leading bytes of what was hashed that hold its capture time: for a JPEG its SOI and APPn
+   * segments (EXIF, XMP) and the next segment's first 4 bytes, else the first EXIF_HEAD_BYTES;
+   * never more than the file. The capture
+   * time is then read from the very bytes whose hash is recorded (no second read that could see a
+   * rewritten file), and without another open/read on the main thread.
    */
   head?: Buffer;
 }
@@ -41,22 +43,37 @@ export type HashFile = (path: string) => Promise<HashedFile>;
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { openSync, readSync, closeSync, open, fdatasync, close } = require('node:fs');
-// Files hashed and not yet synced (paths: the sync reopens them, so no descriptor is held while
-// the queue waits), synced one at a time.
+// Files hashed and not yet synced (paths: the sync reopens them, so no descriptor is held while the
+// queue waits), synced one at a time; a job with a reply posts it once its sync is done.
 const toSync = [];
 let isSyncing = false;
 function syncNext() {
   if (isSyncing) return;
-  const path = toSync.shift();
-  if (path === undefined) return;
+  const job = toSync.shift();
+  if (job === undefined) return;
   isSyncing = true;
-  const done = () => { isSyncing = false; syncNext(); };
+  const done = () => {
+    isSyncing = false;
+    if (job.reply) parentPort.postMessage(job.reply);
+    syncNext();
+  };
   // Errors are not the hash's: a file gone meanwhile, or a file system that cannot sync a
   // read-only descriptor (some network shares), changes nothing for its row.
-  open(path, 'r', (err, fd) => {
+  open(job.path, 'r', (err, fd) => {
     if (err) return done();
     fdatasync(fd, () => close(fd, done));
   });
+}
+// How much of the first read the capture time needs: for a JPEG, up to the end of its leading
+// APPn segments (EXIF and XMP are APP1), at most headBytes; other formats headBytes. Keeping only
+// that (a few kB instead of 64 KiB per file) keeps the copies' memory churn low.
+function headLength(b, n) {
+  const max = Math.min(n, workerData.headBytes);
+  if (n < 4 || b[0] !== 0xff || b[1] !== 0xd8) return max;
+  let at = 2;
+  while (at + 4 <= n && b[at] === 0xff && b[at + 1] >= 0xe0 && b[at + 1] <= 0xef) at += 2 + b.readUInt16BE(at + 2);
+  // exifr wants the next segment's marker and length after the last one it reads.
+  return Math.min(at + 4, max);
 }
 import(workerData.sharedUrl).then(({ createHasher, HASH_READ_BYTES }) => {
   const buf = Buffer.allocUnsafe(HASH_READ_BYTES);
@@ -69,14 +86,19 @@ import(workerData.sharedUrl).then(({ createHasher, HASH_READ_BYTES }) => {
       let head = null;
       while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) {
         // A copy (buf is reused): HASH_READ_BYTES >= headBytes, so the first read has it all.
-        if (head === null) head = Buffer.from(buf.subarray(0, Math.min(n, workerData.headBytes)));
+        if (head === null) head = Buffer.from(buf.subarray(0, headLength(buf, n)));
         hasher.update(buf.subarray(0, n));
       }
       const r = hasher.digest();
       const bytes = head ?? Buffer.alloc(0);
       const h = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-      parentPort.postMessage({ id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes, head: h });
-      toSync.push(path);
+      const reply = { id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes, head: h };
+      if (isSyncing || toSync.length > 0) {
+        parentPort.postMessage(reply); // a backlog: do not make the row wait for it
+        toSync.push({ path });
+      } else {
+        toSync.push({ path, reply });
+      }
       syncNext();
     } catch (e) {
       parentPort.postMessage({ id, ok: false, code: e && e.code, message: String(e && e.message) });

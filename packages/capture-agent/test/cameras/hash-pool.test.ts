@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXIF_HEAD_BYTES } from '../../src/cameras/capture-time.js';
+import { EXIF_HEAD_BYTES, readExifTimeFields } from '../../src/cameras/capture-time.js';
+import { exifFieldsFor, makeJpeg } from './helpers/jpeg.js';
 import { HashPool } from '../../src/cameras/hash-pool.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-hashpool-'));
@@ -21,7 +22,7 @@ describe('HashPool (real worker threads, real files)', () => {
       });
       const results = await Promise.all(files.map((f) => pool.hash(f.p)));
       expect(results.map(({ sha256, sizeBytes }) => ({ sha256, sizeBytes }))).toEqual(files.map((f) => ({ sha256: f.sha256, sizeBytes: f.sizeBytes })));
-      // Each keeps its first EXIF_HEAD_BYTES as hashed (for the capture time).
+      // Not JPEGs: each keeps its first EXIF_HEAD_BYTES as hashed (for the capture time).
       for (const [i, f] of files.entries()) {
         expect(results[i]?.head?.equals(readFileSync(f.p).subarray(0, EXIF_HEAD_BYTES))).toBe(true);
       }
@@ -30,14 +31,33 @@ describe('HashPool (real worker threads, real files)', () => {
     }
   });
 
+  it('a JPEG keeps its SOI and APPn segments (EXIF, XMP), from which the capture time is read', async () => {
+    const pool = new HashPool(1);
+    try {
+      const jpeg = makeJpeg(exifFieldsFor(Date.UTC(2024, 4, 1, 12, 0, 0, 250) * 1000));
+      const body = Buffer.alloc(200_000, 0x55);
+      const p = join(dir, 'cap.jpg');
+      writeFileSync(p, Buffer.concat([jpeg.subarray(0, jpeg.length - 2), body, Buffer.from([0xff, 0xd9])]));
+      const { head } = await pool.hash(p);
+      let end = 2;
+      while (jpeg[end] === 0xff && jpeg[end + 1]! >= 0xe0 && jpeg[end + 1]! <= 0xef) end += 2 + jpeg.readUInt16BE(end + 2);
+      expect(head).toEqual(jpeg.subarray(0, end + 4)); // + the next segment's marker and length
+      expect(head!.length).toBeLessThan(EXIF_HEAD_BYTES);
+      expect(await readExifTimeFields(head!)).toEqual(await readExifTimeFields(p));
+      expect((await readExifTimeFields(head!))?.dateTime).toBe('2024:05:01 12:00:00');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a file smaller than the head keeps all of it; an empty file an empty head', async () => {
     const pool = new HashPool(1);
     try {
-      const small = join(dir, 'small.jpg');
-      writeFileSync(small, Buffer.from([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]));
+      const small = join(dir, 'small.tif');
+      writeFileSync(small, Buffer.from([0x49, 0x49, 0x2a, 0, 8, 0, 0]));
       const empty = join(dir, 'empty.jpg');
       writeFileSync(empty, '');
-      expect((await pool.hash(small)).head).toEqual(Buffer.from([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]));
+      expect((await pool.hash(small)).head).toEqual(Buffer.from([0x49, 0x49, 0x2a, 0, 8, 0, 0]));
       expect(await pool.hash(empty)).toMatchObject({ sizeBytes: 0, head: Buffer.alloc(0) });
     } finally {
       await pool.close();
