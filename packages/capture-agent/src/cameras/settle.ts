@@ -229,8 +229,9 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
           for (const f of needWriter) f.writer = scan.stateOf(f.path);
           this.#scanGapMs = Math.max(MIN_SCAN_GAP_MS, ((monoNowUs() - scanStartUs) / 1000) * SCAN_GAP_FACTOR);
         }
-        // else: their writer state stays as it was ('unknown' since their last change), so
-        // they keep settling until a poll that may scan.
+        // else: their writer state is the last scan's (at most one gap old) or 'unknown' if they
+        // changed since; they keep settling until a poll that may scan. (A file can only take the
+        // closed-and-valid way out at a poll that scanned it: needWriter holds exactly those.)
       } else {
         for (const f of needWriter) f.writer = 'unknown';
       }
