@@ -280,7 +280,9 @@ export class RawLogWriter {
     const sysCode = sysCodeOf(err);
     const error = new RawLogError('WRITE_FAILED', this.path, sysCode, `${what} failed (${sysCode || (err as Error).message}); ${this.#bufferedBytes} bytes held in memory, retried on every flush`);
     const isNew = this.#error === null;
-    this.#error = error;
+    // A removed log that cannot be created again is the more telling error: it stays (and was
+    // reported); one failure episode is one report, however many flushes fail.
+    if (this.#error?.code !== 'RECREATE_FAILED') this.#error = error;
     if (isNew) this.#report('raw-log-write-failed', 'error', error.message);
   }
 
@@ -321,10 +323,9 @@ export class RawLogWriter {
       }
       const sysCode = sysCodeOf(err);
       const error = new RawLogError('RECREATE_FAILED', this.path, sysCode, `the file was removed while open and cannot be created again (${sysCode || (err as Error).message}); writing on into the removed file`);
-      if (this.#error?.code !== 'RECREATE_FAILED') {
-        this.#error = error;
-        this.#report('raw-log-write-failed', 'error', error.message);
-      }
+      const isNew = this.#error === null;
+      this.#error = error;
+      if (isNew) this.#report('raw-log-write-failed', 'error', error.message);
       return false;
     }
     closeSync(this.#fd);

@@ -135,4 +135,31 @@ describe('RawLogWriter write failures', () => {
     expect(content.subarray(b, b + 2).toString()).toBe('2\t');
     expect(decodeRawLog(content).entries.map((e) => e.bytes.toString('latin1'))).toEqual([line(1), line(2)].map((x) => x.toString('latin1')));
   });
+
+  it.skipIf(!isRoot)('a log removed while its disk is full is reported once, not at every flush; recreated once there is room', () => {
+    const mnt = smallFs('256k');
+    const path = join(mnt, 'serial', 'gps.log');
+    const reports: RawLogReport[] = [];
+    const w = new RawLogWriter(path, { port: 'gps', onReport: (r) => reports.push(r) });
+    for (let i = 0; i < 50; i++) w.append(i, null, line(i));
+    w.flush();
+    rmSync(join(mnt, 'serial'), { recursive: true });
+    const filler = join(mnt, 'filler');
+    fillUp(filler);
+    // Six flushes of ~12 kB each: more than the removed file's last page holds, so its writes fail too.
+    let n = 50;
+    for (let f = 0; f < 6; f++) {
+      for (let k = 0; k < 300; k++, n++) w.append(n, null, line(n));
+      w.flush();
+    }
+    expect(reports.map((r) => r.code)).toEqual(['raw-log-write-failed']);
+    unlinkSync(filler);
+    w.append(n, null, line(n));
+    n++;
+    w.flush();
+    w.close();
+    expect(reports.map((r) => r.code)).toContain('raw-log-recreated');
+    const lines = decodeRawLog(readFileSync(path)).entries.map((e) => e.bytes.toString('latin1'));
+    expect(lines).toEqual(Array.from({ length: n }, (_, i) => line(i).toString('latin1')));
+  });
 });
