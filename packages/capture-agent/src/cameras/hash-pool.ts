@@ -25,11 +25,11 @@ import { sharedModuleUrl } from './shared-url.js';
 /** A file's hash and size, and (from the pool's workers) its first bytes as they were hashed. */
 export interface HashedFile extends Sha256Result {
   /**
-   * The leading bytes of what was hashed that hold its capture time: for a JPEG its SOI and APPn
-   * segments (EXIF, XMP) and the next segment's first 4 bytes, else the first EXIF_HEAD_BYTES;
-   * never more than the file. The capture
-   * time is then read from the very bytes whose hash is recorded (no second read that could see a
-   * rewritten file), and without another open/read on the main thread.
+   * The leading bytes of what was hashed that usually hold its capture time: for a JPEG everything
+   * before its scan (APPn segments: EXIF, XMP) and the next segment's first 4 bytes, else the first
+   * EXIF_HEAD_BYTES; never more than the file. The capture time is then read from the very bytes
+   * whose hash is recorded, without another open/read on the main thread; when they hold no time
+   * (an EXIF block past 64 KiB, a TIFF-based raw whose Exif IFD lies further in), from the file.
    */
   head?: Buffer;
 }
@@ -64,14 +64,16 @@ function syncNext() {
     fdatasync(fd, () => close(fd, done));
   });
 }
-// How much of the first read the capture time needs: for a JPEG, up to the end of its leading
-// APPn segments (EXIF and XMP are APP1), at most headBytes; other formats headBytes. Keeping only
-// that (a few kB instead of 64 KiB per file) keeps the copies' memory churn low.
+// How much of the first read the capture time needs: for a JPEG, up to the start of its scan
+// (SOS): the APPn segments (EXIF and XMP are APP1) and whatever comes before or between them (COM,
+// tables), at most headBytes; other formats headBytes. Keeping only that (a few kB instead of
+// 64 KiB per file) keeps the copies' memory churn low. The reader falls back to the file when
+// these bytes hold no time (see record.ts).
 function headLength(b, n) {
   const max = Math.min(n, workerData.headBytes);
   if (n < 4 || b[0] !== 0xff || b[1] !== 0xd8) return max;
   let at = 2;
-  while (at + 4 <= n && b[at] === 0xff && b[at + 1] >= 0xe0 && b[at + 1] <= 0xef) at += 2 + b.readUInt16BE(at + 2);
+  while (at + 4 <= n && b[at] === 0xff && b[at + 1] >= 0xc0 && b[at + 1] !== 0xda && b[at + 1] !== 0xd9) at += 2 + b.readUInt16BE(at + 2);
   // exifr wants the next segment's marker and length after the last one it reads.
   return Math.min(at + 4, max);
 }

@@ -106,8 +106,10 @@ export async function recordFile(input: RecordInput, ctx: RecordContext): Promis
   }
 
   // A new file, a file recorded as incomplete that was finished later, or one that came back.
-  // From the hashed bytes when the hash pool kept them (see HashedFile.head), else from the file.
-  const exifFields = await readExifTimeFields(hashed.head ?? input.absPath);
+  // From the hashed bytes when the hash pool kept them (see HashedFile.head); from the file when
+  // there are none or they hold no time (EXIF further in than the kept bytes).
+  let exifFields = hashed.head ? await readExifTimeFields(hashed.head) : null;
+  if (!exifFields?.dateTime) exifFields = await readExifTimeFields(input.absPath);
   const exif = exifFields ? parseExifTime(exifFields) : null;
   const appearedTUs = input.appearedMonoUs === null ? null : ctx.clock.toUtc(input.appearedMonoUs);
   const time = resolveCaptureTime({

@@ -45,6 +45,14 @@ describe('HashPool (real worker threads, real files)', () => {
       expect(head!.length).toBeLessThan(EXIF_HEAD_BYTES);
       expect(await readExifTimeFields(head!)).toEqual(await readExifTimeFields(p));
       expect((await readExifTimeFields(head!))?.dateTime).toBe('2024:05:01 12:00:00');
+
+      // A COM segment before the EXIF one (some cameras, editors): stepped over, EXIF kept.
+      const com = Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x0a]), Buffer.from('comment!')]);
+      const withCom = join(dir, 'com.jpg');
+      writeFileSync(withCom, Buffer.concat([jpeg.subarray(0, 2), com, jpeg.subarray(2)]));
+      const h2 = (await pool.hash(withCom)).head!;
+      expect(h2.length).toBe(end + com.length + 4);
+      expect((await readExifTimeFields(h2))?.dateTime).toBe('2024:05:01 12:00:00');
     } finally {
       await pool.close();
     }

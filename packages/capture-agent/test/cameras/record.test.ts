@@ -8,7 +8,7 @@ import type { MonoToUtc } from '../../src/cameras/flight-clock-source.js';
 import { recordFile, type RecordContext, type RecordInput } from '../../src/cameras/record.js';
 import { exifFieldsFor, makeJpeg } from './helpers/jpeg.js';
 import { makeTestArray, noNavYet, type TestArray } from './helpers/env.js';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 const T_US = Date.UTC(2024, 4, 1, 12, 0, 0) * 1000;
 const noClock: MonoToUtc = { toUtc: () => null };
@@ -83,6 +83,19 @@ describe('recordFile (real files, real flight DB)', () => {
     const rows = readAssets(arr.db);
     expect(rows.find((r) => r.relPath === 'old.raw')).toMatchObject({ appearedMonoUs: null, appearedTUs: null, captureTUs: null, timeSource: null });
     expect(rows.find((r) => r.relPath === 'new.raw')).toMatchObject({ appearedMonoUs: 5_000_000, appearedBootId: 'boot-b', timeSource: 'flight-clock' });
+  });
+
+  it('reads the time from the hashed head when it holds one, else from the file (EXIF further in)', async () => {
+    const jpeg = makeJpeg(exifFieldsFor(T_US + 250_000));
+    // A head without the time (as for an EXIF block past the kept bytes): the file is read.
+    const headless = async (p: string) => ({ sha256: sha(jpeg), sizeBytes: jpeg.length, head: Buffer.from(readFileSync(p).subarray(0, 2)) });
+    await recordFile(put('far.jpg', jpeg), { ...ctx, hash: headless });
+    expect(readAssets(arr.db)[0]).toMatchObject({ relPath: 'far.jpg', timeSource: 'exif', captureTUs: T_US + 250_000 });
+    // A head with a time: that time is used, not the file's (the hashed bytes win).
+    const other = makeJpeg(exifFieldsFor(T_US + 9_000_000));
+    const fromHead = async () => ({ sha256: sha(jpeg), sizeBytes: jpeg.length, head: other.subarray(0, 200) });
+    await recordFile(put('near.jpg', jpeg), { ...ctx, hash: fromHead });
+    expect(readAssets(arr.db).find((r) => r.relPath === 'near.jpg')).toMatchObject({ timeSource: 'exif', captureTUs: T_US + 9_000_000 });
   });
 
   it('keeps why an embedded time was rejected (camera with an unset clock)', async () => {
