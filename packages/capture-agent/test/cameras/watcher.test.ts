@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -97,6 +98,33 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
       await until(() => removed.includes(fresh), 'a removal');
       await sleep(100);
       expect(candidates.filter((p) => p.endsWith('.txt') || p.includes('/.'))).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('files written into a folder the instant it is made are all reported (not left to the rescan)', async () => {
+    const folder = join(root, 'cam2');
+    mkdirSync(folder);
+    const w = new FolderWatcher({ folder, extensions: ['.jpg'] });
+    const candidates = new Set<string>();
+    w.on('candidate', (p) => candidates.add(p));
+    await w.start();
+    try {
+      // Written by another process (as a camera does), so the watcher runs while they appear.
+      const script = `const fs = require('node:fs'), path = require('node:path');
+        for (let d = 0; d < 10; d++) {
+          const sub = path.join(process.argv[1], '1' + String(d).padStart(2, '0') + 'CAM');
+          fs.mkdirSync(sub);
+          for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(sub, 'IMG_' + String(i).padStart(4, '0') + '.jpg'), 'x');
+        }`;
+      const child = spawn(process.execPath, ['-e', script, folder], { stdio: 'ignore' });
+      expect(await new Promise((r) => child.on('exit', r))).toBe(0);
+      const expected: string[] = [];
+      for (let d = 0; d < 10; d++) {
+        for (let i = 0; i < 300; i++) expected.push(join(folder, `1${String(d).padStart(2, '0')}CAM`, `IMG_${String(i).padStart(4, '0')}.jpg`));
+      }
+      await until(() => expected.every((p) => candidates.has(p)), `all ${expected.length} files (${candidates.size} seen)`);
     } finally {
       await w.close();
     }
