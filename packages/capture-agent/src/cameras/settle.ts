@@ -17,8 +17,8 @@ export interface SettlingFile {
   mtimeMs: number;
   /**
    * Monotonic time the file appeared (from its birth time when the file system has one, else when
-   * we first saw it), µs; null when it was born before this boot (a monotonic time of this boot
-   * cannot say when, and the old boot's clock is gone).
+   * we first saw it), µs; null when unknown: born before this boot (a monotonic time of this boot
+   * cannot say when), or no birth time and already there before we watched (see appearanceMonoUs).
    */
   appearedMonoUs: number | null;
   /** Monotonic time of the last size/mtime change we saw, µs. */
@@ -78,6 +78,26 @@ export function bornMonoUs(birthtimeMs: number, nowMonoUs: number, nowWallMs: nu
   return born < 0 ? 'before-boot' : born;
 }
 
+/**
+ * When did a file appear, on this boot's monotonic clock? From its birth time when the file system
+ * has one; null when that is before this boot. Without a (believable) birth time, the moment we
+ * first saw it, but only for a file last modified after we started watching: one that was already
+ * there (a restart, a rescan after a reboot) appeared at a time nobody knows, and a guess would be
+ * timed and posed as if it were the truth.
+ */
+export function appearanceMonoUs(
+  st: { birthtimeMs: number; mtimeMs: number },
+  firstSeenMonoUs: number,
+  watchingSinceWallMs: number,
+  nowMonoUs: number,
+  nowWallMs: number = Date.now(),
+): number | null {
+  const born = bornMonoUs(st.birthtimeMs, nowMonoUs, nowWallMs);
+  if (born === 'before-boot') return null;
+  if (born !== null) return born;
+  return st.mtimeMs >= watchingSinceWallMs ? firstSeenMonoUs : null;
+}
+
 export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   readonly #files = new Map<string, SettlingFile>();
   readonly #policies = new Map<string, CompletenessPolicy>();
@@ -87,6 +107,8 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   #isPolling = false;
   /** False after stop(): a poll in flight then does not schedule the next, nor does watch(). */
   #isStarted = false;
+  /** Wall clock when this tracker was made: files changed before it were there before us. */
+  readonly #startedWallMs = Date.now();
   /** Monotonic time of the last /proc scan, µs. */
   #lastScanMonoUs = -Infinity;
   /** Gap to keep after the last scan, ms (MIN_SCAN_GAP_MS, or more after a slow scan). */
@@ -198,8 +220,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
             return;
           }
           if (f.sizeBytes === -1) {
-            const born = bornMonoUs(st.birthtimeMs, now);
-            f.appearedMonoUs = born === 'before-boot' ? null : (born ?? f.appearedMonoUs);
+            f.appearedMonoUs = f.appearedMonoUs === null ? null : appearanceMonoUs(st, f.appearedMonoUs, this.#startedWallMs, now);
           }
           const policy = this.#policy(f.device);
           if (st.size !== f.sizeBytes || st.mtimeMs !== f.mtimeMs) {

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bornMonoUs, SettleTracker, type SettledFile } from '../../src/cameras/settle.js';
+import { appearanceMonoUs, bornMonoUs, SettleTracker, type SettledFile } from '../../src/cameras/settle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-settle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,6 +32,21 @@ describe('bornMonoUs: a birth time on the wall clock as a monotonic time of this
     expect(bornMonoUs(0, 100_000_000, nowWallMs)).toBeNull();
     expect(bornMonoUs(Number.NaN, 100_000_000, nowWallMs)).toBeNull();
     expect(bornMonoUs(nowWallMs + 5000, 100_000_000, nowWallMs)).toBeNull();
+  });
+});
+
+describe('appearanceMonoUs: when a file appeared, or null when nobody knows', () => {
+  const nowWallMs = Date.UTC(2026, 10, 25, 6, 0, 0);
+  const since = nowWallMs - 60_000; // watching for a minute
+  const seen = 99_500_000;
+  it('from the birth time when there is one', () => {
+    expect(appearanceMonoUs({ birthtimeMs: nowWallMs - 2000, mtimeMs: nowWallMs - 1000 }, seen, since, 100_000_000, nowWallMs)).toBe(98_000_000);
+    expect(appearanceMonoUs({ birthtimeMs: nowWallMs - 500_000, mtimeMs: nowWallMs }, seen, since, 100_000_000, nowWallMs)).toBeNull();
+  });
+  it('no birth time (or one in the future): when first seen, only if it changed since we watch', () => {
+    expect(appearanceMonoUs({ birthtimeMs: 0, mtimeMs: nowWallMs - 1000 }, seen, since, 100_000_000, nowWallMs)).toBe(seen);
+    expect(appearanceMonoUs({ birthtimeMs: 0, mtimeMs: since - 1 }, seen, since, 100_000_000, nowWallMs)).toBeNull();
+    expect(appearanceMonoUs({ birthtimeMs: nowWallMs + 9000, mtimeMs: since - 3_600_000 }, seen, since, 100_000_000, nowWallMs)).toBeNull();
   });
 });
 
