@@ -145,8 +145,9 @@ export function openFlightDb(path: string, options: OpenFlightDbOptions = {}): F
           'schema-outdated',
           version === 0
             ? `flight DB ${path} is empty (schema version 0): nothing to read`
-            : `flight DB ${path} has schema version ${version}, older than ${FLIGHT_DB_SCHEMA_VERSION}: ` +
-                `open it writable once to migrate`,
+            : `flight DB ${path} has schema version ${version} (written by an older version), older than ` +
+                `${FLIGHT_DB_SCHEMA_VERSION}; it is read only after an upgrade, which a writable open does in one ` +
+                `transaction (capture-agent run on this array does it at start); nothing was changed`,
         );
       }
       db.pragma('foreign_keys = ON');
