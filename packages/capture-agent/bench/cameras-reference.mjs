@@ -1,13 +1,13 @@
 // The camera bench's reference for "hash files while the cameras write them" (not a .bench.mjs:
 // run by cameras.bench.mjs in its own process). No watcher library, no settling, no DB: an fs.watch
-// per camera folder, and each new file hashed 150 ms after it appears by 2 worker threads with the
-// agent's own hashing code path (readSync 1 MiB + node:crypto). The least any tool that hashes
+// per camera folder, and each new file hashed 150 ms after it appears (once it has all its bytes)
+// by 2 worker threads with the agent's own hashing code path (readSync 1 MiB + node:crypto). The least any tool that hashes
 // files as they are written must do, measured in the same run as the agent. Files an fs.watch event
 // missed are hashed once the writer has ended (its report lists every file).
 // Usage: node cameras-reference.mjs SIM_CLI CAMERAS_DIR FILES FILE_BYTES FOLDERS
 // Prints one JSON line: { writeS, totalS } (writer start → last close / → last hash).
 import { spawn } from 'node:child_process';
-import { mkdirSync, watch } from 'node:fs';
+import { mkdirSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -32,8 +32,19 @@ const workers = [new Worker(WORKER, { eval: true }), new Worker(WORKER, { eval: 
 let hashed = 0;
 let next = 0;
 const sent = new Set();
+const fileBytes = Number(bytesArg);
+// Hashed only once it has all its bytes (the writer writes each file whole, then the next): a file
+// caught mid-write is looked at again shortly, so the reference never counts a partial hash.
 const send = (p) => {
   if (sent.has(p)) return;
+  let size = -1;
+  try {
+    size = statSync(p).size;
+  } catch {}
+  if (size < fileBytes) {
+    setTimeout(() => send(p), 20);
+    return;
+  }
   sent.add(p);
   workers[next++ % workers.length].postMessage(p);
 };
