@@ -1,9 +1,10 @@
 // The camera bench's reference for "hash files while the cameras write them" (not a .bench.mjs:
 // run by cameras.bench.mjs in its own process). No watcher library, no settling, no DB: an fs.watch
 // per camera folder, and each new file hashed 150 ms after it appears (once it has all its bytes)
-// by 2 worker threads with the agent's own hashing code path (readSync 1 MiB + node:crypto). The least any tool that hashes
-// files as they are written must do, measured in the same run as the agent. Files an fs.watch event
-// missed are hashed once the writer has ended (its report lists every file).
+// by 2 worker threads with the agent's own hashing code path (readSync 1 MiB + node:crypto). The
+// least any tool that hashes files as they are written must do, measured in the same run as the
+// agent. Files an fs.watch event missed are hashed once the writer has ended (its report lists
+// every file).
 // Usage: node cameras-reference.mjs SIM_CLI CAMERAS_DIR FILES FILE_BYTES FOLDERS
 // Prints one JSON line: { writeS, totalS } (writer start → last close / → last hash).
 import { spawn } from 'node:child_process';
