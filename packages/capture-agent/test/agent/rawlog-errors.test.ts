@@ -3,22 +3,21 @@
 // only the raw log fails and the flight DB keeps working), and the raw log's folder removed.
 // Whatever the raw log does, the agent keeps running, every decoded sample reaches the DB, the
 // failure is an event + a log record, and once writing works again nothing received is missing.
-import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentPool, type AgentProcess } from '../helpers/agent.js';
 import { expectedFromLog, fixture, rawLogBytes, readSummary, splitLines, writeConfig } from '../helpers/flight.js';
+import { canMount as isRoot, fillUp, TmpfsMounts } from '../helpers/disk.js';
 import { makePty, waitFor, type PtyPair } from '../helpers/pty.js';
 
-const isRoot = process.getuid?.() === 0;
 
 let dir: string;
 let array: string;
 const ptys: PtyPair[] = [];
-const mounts: string[] = [];
+const mounts = new TmpfsMounts();
 const agents = new AgentPool();
 
 beforeEach(() => {
@@ -28,7 +27,7 @@ beforeEach(() => {
 afterEach(async () => {
   await agents.killAll();
   for (const p of ptys.splice(0)) await p.unplug().catch(() => undefined);
-  for (const m of mounts.splice(0)) execFileSync('umount', [m]);
+  mounts.umountAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -57,18 +56,6 @@ function dbState(): { lines: number; samples: number; codes: string[] } {
   }
 }
 
-/** Fills the filesystem holding `file` (writes until ENOSPC); deleting `file` frees it again. */
-function fillUp(file: string): void {
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(4096, 0x55);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Sends `bytes` as the instrument would, without blocking this process: an agent that died stops
@@ -100,8 +87,7 @@ describe('capture-agent run: raw log write failures', () => {
   it.skipIf(!isRoot)('raw log disk full: the agent keeps running and storing samples, reports it, and writes everything once there is room again', async () => {
     const serialDir = join(array, 'serial');
     mkdirSync(serialDir, { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', serialDir]);
-    mounts.push(serialDir);
+    mounts.mount(serialDir, '8m');
     const gps = await makePty(join(dir, 'gps-dev'), join(dir, 'gps-host'));
     ptys.push(gps);
     const config = writeConfig(dir, array, [{ name: 'gps', role: 'gps', path: gps.devicePath }], { rawFlushMs: 100, dbFlushMs: 100 });

@@ -2,45 +2,29 @@
 // for anyone), a real filesystem that fills up and frees again (a small tmpfs, root only), and the
 // held-bytes limit. The writer never throws at its caller, reports each change once, and what it
 // writes once it can is every entry at the offset it returned (or a note where entries were dropped).
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeRawLog } from '@flysnap/shared';
 import { RawLogWriter, type RawLogReport } from '../../src/rawlog/index.js';
+import { canMount as isRoot, fillUp, TmpfsMounts } from '../helpers/disk.js';
 
-const isRoot = process.getuid?.() === 0;
 
 let dir: string;
-const mounts: string[] = [];
+const mounts = new TmpfsMounts();
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ca-rawerr-unit-'));
 });
 afterEach(() => {
-  for (const m of mounts.splice(0)) execFileSync('umount', [m]);
+  mounts.umountAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
 function smallFs(size: string): string {
   const mnt = join(dir, 'mnt');
   mkdirSync(mnt);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt]);
-  mounts.push(mnt);
-  return mnt;
-}
-
-/** Fills the filesystem holding `file` (writes until ENOSPC); deleting `file` frees it again. */
-function fillUp(file: string): void {
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(4096, 0x55);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
+  return mounts.mount(mnt, size);
 }
 
 const line = (i: number): Buffer => Buffer.from(`$GPTXT,01,01,02,line ${String(i).padStart(6, '0')}*00\r`);

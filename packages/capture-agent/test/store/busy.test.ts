@@ -9,11 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openFlightDb, readEvents, readNavSamples, type NavSampleInsert } from '@flysnap/shared';
-import { createLogger } from '../../src/log/index.js';
+import { capturedLog } from '../helpers/log.js';
 import { FlightStore } from '../../src/store/index.js';
 import { waitFor } from '../helpers/pty.js';
 
@@ -31,18 +30,6 @@ afterEach(() => {
   holder = null;
   rmSync(dir, { recursive: true, force: true });
 });
-
-function capturedLog(): { lines: () => Record<string, unknown>[]; log: ReturnType<typeof createLogger> } {
-  const out = new PassThrough();
-  let text = '';
-  out.on('data', (d: Buffer) => (text += d.toString()));
-  const lines = (): Record<string, unknown>[] =>
-    text
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { lines, log: createLogger({ out, isPretty: false, level: 'info' }) };
-}
 
 function row(i: number): NavSampleInsert {
   return {

@@ -3,7 +3,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   openFlightDb,
@@ -15,7 +14,7 @@ import {
   type NavSample,
   type NavSampleInsert,
 } from '@flysnap/shared';
-import { createLogger } from '../../src/log/index.js';
+import { capturedLog } from '../helpers/log.js';
 import { FlightStore } from '../../src/store/index.js';
 
 const T0 = Date.UTC(2024, 5, 1, 8) * 1000;
@@ -25,18 +24,6 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ca-store-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-function capturedLog(): { lines: () => Record<string, unknown>[]; log: ReturnType<typeof createLogger> } {
-  const out = new PassThrough();
-  let text = '';
-  out.on('data', (d: Buffer) => (text += d.toString()));
-  const lines = (): Record<string, unknown>[] =>
-    text
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { lines, log: createLogger({ out, isPretty: false, level: 'info' }) };
-}
 
 /** Sample i: cycles through every kind, some with flags, some placed by the flight clock. */
 function row(i: number, port = 'gps'): NavSampleInsert {
