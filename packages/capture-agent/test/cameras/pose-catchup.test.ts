@@ -22,6 +22,7 @@ import { silentLogger } from '../../src/log/index.js';
 import { CapturePipeline } from '../../src/pipeline/index.js';
 import { FlightStore } from '../../src/store/index.js';
 import { navPoseSource } from '../../src/cameras/nav-pose.js';
+import { EMPTY_POSE } from '../../src/cameras/pose-source.js';
 import { catchUpPoses } from '../../src/cameras/pose-catchup.js';
 import { recordFile, type RecordInput } from '../../src/cameras/record.js';
 import { exifFieldsFor, makeJpeg } from './helpers/jpeg.js';
@@ -236,13 +237,7 @@ describe('a reboot mid-flight: monotonic times are only converted through a fit 
       appearedTUs: null,
       recordedTUs: T0,
       status: 'complete' as const,
-      latDeg: null,
-      lonDeg: null,
-      altitudeM: null,
-      pressureAltitudeM: null,
-      headingDeg: null,
-      speedMps: null,
-      trackDeg: null,
+      ...EMPTY_POSE,
       poseQuality: { isAwaitingData: false, missing: {}, reason: 'no-capture-time' },
     };
     // Recorded in the boot before, before its first fit; the agent went down before a catch-up.
