@@ -5,18 +5,11 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FolderWatcher } from '../../src/cameras/watcher.js';
+import { waitFor } from './helpers/env.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fs-watcher-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return;
-    await sleep(10);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
   it('runs with our chokidar patch applied (a child\'s event does not re-read the whole folder)', async () => {
@@ -41,22 +34,22 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
       expect(candidates).toEqual([]); // present at start: the rescan's job, not the watcher's
       const fresh = join(folder, 'IMG_0002.jpg');
       writeFileSync(fresh, 'b');
-      await until(() => candidates.includes(fresh), 'a new file');
+      await waitFor('a new file', () => candidates.includes(fresh), 5000);
 
       appendFileSync(early, 'more');
-      await until(() => candidates.includes(early), 'a write to a file present at start');
+      await waitFor('a write to a file present at start', () => candidates.includes(early), 5000);
 
       mkdirSync(join(folder, 'DCIM', '100CAM'), { recursive: true });
       const deep = join(folder, 'DCIM', '100CAM', 'IMG_0003.jpg');
       writeFileSync(deep, 'c');
-      await until(() => candidates.includes(deep), 'a file in a new sub-folder');
+      await waitFor('a file in a new sub-folder', () => candidates.includes(deep), 5000);
 
       // A burst of writes to many files: each is a candidate (writes still reach the files' own
       // listeners with the patch).
       const burst = Array.from({ length: 40 }, (_, i) => join(folder, `B_${i}.jpg`));
       for (const p of burst) writeFileSync(p, 'x');
       for (const p of burst) appendFileSync(p, 'y');
-      await until(() => burst.every((p) => candidates.includes(p)), 'every file of a burst');
+      await waitFor('every file of a burst', () => burst.every((p) => candidates.includes(p)), 5000);
 
       // Written under a hidden temporary name, then renamed into place (an atomic writer); and a
       // file moved in from outside the folder.
@@ -68,7 +61,7 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
       writeFileSync(outside, 'from elsewhere');
       const movedIn = join(folder, 'IMG_0006.jpg');
       renameSync(outside, movedIn);
-      await until(() => candidates.includes(renamed) && candidates.includes(movedIn), 'a renamed and a moved-in file');
+      await waitFor('a renamed and a moved-in file', () => candidates.includes(renamed) && candidates.includes(movedIn), 5000);
 
       // A sub-folder made with its files already in it (moved in whole), and files written into a
       // new sub-folder right after it is made.
@@ -79,23 +72,24 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
       const fresh2 = join(folder, '102CAM');
       mkdirSync(fresh2);
       writeFileSync(join(fresh2, 'IMG_0008.jpg'), 'h');
-      await until(
-        () => candidates.includes(join(folder, '101CAM', 'IMG_0007.jpg')) && candidates.includes(join(fresh2, 'IMG_0008.jpg')),
+      await waitFor(
         'files of moved-in and new sub-folders',
+        () => candidates.includes(join(folder, '101CAM', 'IMG_0007.jpg')) && candidates.includes(join(fresh2, 'IMG_0008.jpg')),
+        5000,
       );
 
       // Removed and written again under the same name: a removal, then a candidate again.
       const again = join(folder, 'IMG_0006.jpg');
       const before = candidates.filter((p) => p === again).length;
       unlinkSync(again);
-      await until(() => removed.includes(again), 'the removal before the rewrite');
+      await waitFor('the removal before the rewrite', () => removed.includes(again), 5000);
       writeFileSync(again, 'rewritten');
-      await until(() => candidates.filter((p) => p === again).length > before, 'the rewritten file');
+      await waitFor('the rewritten file', () => candidates.filter((p) => p === again).length > before, 5000);
 
       writeFileSync(join(folder, '.IMG_0004.jpg'), 'hidden');
       writeFileSync(join(folder, 'notes.txt'), 'not a picture');
       unlinkSync(fresh);
-      await until(() => removed.includes(fresh), 'a removal');
+      await waitFor('a removal', () => removed.includes(fresh), 5000);
       await sleep(100);
       expect(candidates.filter((p) => p.endsWith('.txt') || p.includes('/.'))).toEqual([]);
     } finally {
@@ -124,7 +118,7 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
       for (let d = 0; d < 10; d++) {
         for (let i = 0; i < 300; i++) expected.push(join(folder, `1${String(d).padStart(2, '0')}CAM`, `IMG_${String(i).padStart(4, '0')}.jpg`));
       }
-      await until(() => expected.every((p) => candidates.has(p)), `all ${expected.length} files (${candidates.size} seen)`);
+      await waitFor(`all ${expected.length} files (${candidates.size} seen)`, () => expected.every((p) => candidates.has(p)), 5000);
     } finally {
       await w.close();
     }
