@@ -233,18 +233,16 @@ export function readRawLogsIntoPipeline(
       }
       if (waiting.length === 0) break;
       const group = nextSessionGroup(waiting);
-      // The session's boot, when its headers name one (raw logs since schema v2): its fits are
-      // stored with it, so files timed by the live agent on that boot can be timed by them.
-      const boots = new Set(group.map((s) => (s.peek() as Extract<RawLogItem, { type: 'header' }>).header.extra['boot']));
+      const headers = group.map((s) => (s.peek() as Extract<RawLogItem, { type: 'header' }>).header);
+      // The session's boot, when its headers agree on one (`boot=`, written by agents that record
+      // it): its fits are stored with it, so files timed by the live agent on that boot can be
+      // timed by them.
+      const boots = new Set(headers.map((h) => h.extra['boot']));
       const [boot] = boots;
       const sessionBoot = boots.size === 1 && isBootId(boot) ? boot : null;
       if (sessions > 0) {
         pipeline.newSession(
-          {
-            session: sessions + 1,
-            files: group.map((s) => s.spec.file),
-            start: (group[0]!.peek() as Extract<RawLogItem, { type: 'header' }>).header.extra['session'] ?? null,
-          },
+          { session: sessions + 1, files: group.map((s) => s.spec.file), start: headers[0]!.extra['session'] ?? null },
           sessionBoot,
         );
       } else {
