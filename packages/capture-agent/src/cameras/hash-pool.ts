@@ -87,14 +87,13 @@ import(workerData.sharedUrl).then(({ createHasher, HASH_READ_BYTES }) => {
       let n;
       let head = null;
       while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) {
-        // A copy (buf is reused): HASH_READ_BYTES >= headBytes, so the first read has it all.
-        if (head === null) head = Buffer.from(buf.subarray(0, headLength(buf, n)));
+        // A copy into its own exact buffer (buf is reused; a pooled Buffer would post its whole
+        // pool): HASH_READ_BYTES >= headBytes, so the first read has it all.
+        if (head === null) head = new Uint8Array(buf.subarray(0, headLength(buf, n)));
         hasher.update(buf.subarray(0, n));
       }
       const r = hasher.digest();
-      const bytes = head ?? Buffer.alloc(0);
-      const h = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-      const reply = { id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes, head: h };
+      const reply = { id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes, head: head ?? new Uint8Array(0) };
       if (isSyncing || toSync.length > 0) {
         parentPort.postMessage(reply); // a backlog: do not make the row wait for it
         toSync.push({ path });
