@@ -16,6 +16,9 @@ import { PortError } from './portError.js';
  * reconnecting: lost or failed, retrying; missing: never opened yet, device absent;
  * closed: stopped by the agent.
  */
+/** Longest wait for a lost port's close before reopening anyway, ms. */
+const CLOSE_WAIT_MS = 2000;
+
 export type PortState = 'open' | 'silent' | 'reconnecting' | 'missing' | 'closed';
 
 export interface PortStatusChange {
@@ -227,11 +230,25 @@ export class PortSupervisor {
     this.#clearTimers();
     const port = this.#port;
     this.#port = null;
-    if (port?.isOpen) port.close(() => undefined);
     // A line cut short by the loss is kept as it came: the raw log must hold every byte.
     this.#splitter.flush();
     this.#setState(error.code === 'SILENT' ? 'silent' : 'reconnecting', error);
-    this.#scheduleRetry();
+    if (!port?.isOpen) {
+      this.#scheduleRetry();
+      return;
+    }
+    // Reopen only once the old descriptor is closed (or after CLOSE_WAIT_MS): a close still pending
+    // when the device is opened again can close the new port's descriptor (the same fd number, reused),
+    // which reads as an unplug of the new port.
+    let isRetried = false;
+    const retry = (): void => {
+      if (isRetried) return;
+      isRetried = true;
+      clearTimeout(bound);
+      this.#scheduleRetry();
+    };
+    const bound = setTimeout(retry, CLOSE_WAIT_MS);
+    port.close(retry);
   }
 
   /** Opening failed: report and retry. */
