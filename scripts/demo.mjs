@@ -67,7 +67,15 @@ const agent = spawn(process.execPath, [agentCli, 'run', '--config', config, '--l
 });
 const agentDone = waitExit(agent, 'capture-agent');
 agentDone.catch(() => {}); // awaited below; an early failure must not be an unhandled rejection
-await simDone;
+// The simulator (--wait-reader) ends once every port's data was read: if the agent never reads a
+// port again, it would wait for ever. Fail clearly instead of hanging the set-up.
+const SIM_TIMEOUT_MS = (DEMO_DURATION_S / DEMO_SPEED) * 1000 + 120_000;
+const simTimer = setTimeout(() => {
+  say(`FAILED: the simulated flight did not end within ${SIM_TIMEOUT_MS / 1000} s (a port not read to the end?)`);
+  sim.kill('SIGTERM');
+  agent.kill('SIGTERM');
+}, SIM_TIMEOUT_MS);
+await simDone.finally(() => clearTimeout(simTimer));
 
 // The last pictures must settle (size stable, file closed) before they are assets, and their
 // poses may wait for the navigation samples after them: give the agent a moment, checking.
