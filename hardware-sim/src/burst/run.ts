@@ -40,6 +40,12 @@ export interface BurstReport {
   files: number;
   /** Bytes in them. */
   bytes: number;
+  /**
+   * This process's CPU time while writing, user and system, in seconds: what the writing itself
+   * cost (system time: the kernel copying into the page cache), beside the wall-clock time.
+   */
+  cpuUserS: number;
+  cpuSystemS: number;
   /** Absolute path of each picture → wall-clock ms (Date.now) just after its close. */
   closes: Record<string, number>;
   /** The camera folders. */
@@ -130,6 +136,7 @@ export async function runBurst(o: BurstOptions): Promise<BurstReport> {
   const stepMs = exifStepMs(o.rate);
   const closes: Record<string, number> = {};
   const startMs = Date.now();
+  const startCpu = process.cpuUsage();
   const startMono = nowMs();
   const firstClockMs = o.startUtcMs ?? startMs;
   let files = 0;
@@ -149,5 +156,7 @@ export async function runBurst(o: BurstOptions): Promise<BurstReport> {
     closes[path] = Date.now();
     files++;
   }
-  return { startMs, endMs: Date.now(), files, bytes: files * pictures.sizeBytes, closes, cameraDirs, isAborted: files < o.files };
+  const endMs = Date.now();
+  const cpu = process.cpuUsage(startCpu);
+  return { startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, files, bytes: files * pictures.sizeBytes, closes, cameraDirs, isAborted: files < o.files };
 }

@@ -53,7 +53,9 @@ hash differs and the writer runs at the disk's speed. EXIF times start at --star
 by the pacing interval (1 ms per file at full speed, at least 1 ms).
 
 Report: a summary line (files, GB, seconds, GB/s, files/s); with --json one JSON object:
-  {"startMs", "endMs", "files", "bytes", "closes": {"<absolute path>": <Date.now() after close>}}
+  {"startMs", "endMs", "cpuUserS", "cpuSystemS", "files", "bytes",
+   "closes": {"<absolute path>": <Date.now() after close>}}
+  (cpuUserS/cpuSystemS: the writer's own CPU seconds while writing.)
 A write that fails (e.g. disk full) names the file and how many were written, keeps what was
 written and exits 1. Ctrl-C stops after the current file and reports what was written.
 
@@ -74,8 +76,8 @@ Examples (1,000 pictures of 5 MB into 5 folders, at full speed, then at 50 files
         signal: stopSignal(),
       });
       if (o.json) {
-        const { startMs, endMs, files, bytes, closes } = report;
-        process.stdout.write(`${JSON.stringify({ startMs, endMs, files, bytes, closes })}\n`);
+        const { startMs, endMs, cpuUserS, cpuSystemS, files, bytes, closes } = report;
+        process.stdout.write(`${JSON.stringify({ startMs, endMs, cpuUserS, cpuSystemS, files, bytes, closes })}\n`);
         return;
       }
       process.stdout.write(summary(report, o.files));

@@ -13,6 +13,8 @@ afterEach(runCleanups);
 interface BurstJson {
   startMs: number;
   endMs: number;
+  cpuUserS: number;
+  cpuSystemS: number;
   files: number;
   bytes: number;
   closes: Record<string, number>;
@@ -60,6 +62,12 @@ describe('hardware-sim burst', () => {
     ].map(([cam, name]) => join(out, cam ?? '', name ?? ''));
     expect(Object.keys(report.closes)).toEqual(expected);
     expect(report).toMatchObject({ files: 7, bytes: 7 * sizeBytes });
+    // The writer's own CPU time while writing, in seconds (not µs or ms: bounded by its wall time
+    // on the few threads a node process has).
+    for (const s of [report.cpuUserS, report.cpuSystemS]) {
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(((report.endMs - report.startMs) / 1000) * 8 + 0.05);
+    }
     // Nothing else was written.
     expect((await readdir(out)).sort()).toEqual(['cam1', 'cam2', 'cam3']);
     const listed = (await Promise.all(['cam1', 'cam2', 'cam3'].map(async (cam) => (await readdir(join(out, cam))).map((f) => join(out, cam, f))))).flat();
