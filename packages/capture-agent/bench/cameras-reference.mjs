@@ -1,12 +1,13 @@
 // The camera bench's reference for "hash files while the cameras write them" (not a .bench.mjs:
 // run by cameras.bench.mjs in its own process). No watcher library, no settling, no DB: an fs.watch
 // per camera folder, and each new file hashed 150 ms after it appears (once it has all its bytes)
-// by 2 worker threads with the agent's own hashing code path (readSync 1 MiB + node:crypto). The
+// by 2 worker threads with the agent's own hashing code path (readSync 256 KiB + node:crypto, nice 10). The
 // least any tool that hashes files as they are written must do, measured in the same run as the
 // agent. Files an fs.watch event missed are hashed once the writer has ended (its report lists
 // every file).
 // Usage: node cameras-reference.mjs SIM_CLI CAMERAS_DIR FILES FILE_BYTES FOLDERS
-// Prints one JSON line: { writeS, totalS } (writer start → last close / → last hash).
+// Prints one JSON line: { writeS, totalS, writerCpuS } (writer start → last close / → last hash;
+// the writer's own CPU seconds).
 import { spawn } from 'node:child_process';
 import { mkdirSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
@@ -17,10 +18,12 @@ const files = Number(filesArg);
 const dirs = Array.from({ length: Number(foldersArg) }, (_, i) => join(camerasDir, `cam${i + 1}`));
 for (const d of dirs) mkdirSync(d, { recursive: true });
 
+// Same read size and thread priority as the agent's hash workers (hash-pool.ts).
 const WORKER = `const { parentPort } = require('node:worker_threads');
+try { require('node:os').setPriority(0, 10); } catch {}
 const { openSync, readSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
-const buf = Buffer.allocUnsafe(1 << 20);
+const buf = Buffer.allocUnsafe(256 * 1024);
 parentPort.on('message', (p) => {
   const fd = openSync(p, 'r');
   const h = createHash('sha256');
@@ -66,4 +69,4 @@ while (hashed < files) await new Promise((r) => setTimeout(r, 5));
 const totalS = (Date.now() - w.startMs) / 1000;
 for (const x of watchers) x.close();
 await Promise.all(workers.map((x) => x.terminate()));
-process.stdout.write(`${JSON.stringify({ writeS: (w.endMs - w.startMs) / 1000, totalS })}\n`);
+process.stdout.write(`${JSON.stringify({ writeS: (w.endMs - w.startMs) / 1000, totalS, writerCpuS: w.cpuUserS + w.cpuSystemS })}\n`);

@@ -67,6 +67,9 @@ function writer(count, rate, camerasDir) {
   });
 }
 
+/** The writer's own CPU time while writing (user + system), as printed. */
+const cpuS = (w) => `${(w.cpuUserS + w.cpuSystemS).toFixed(2)} s`;
+
 async function waitForRows(db, n) {
   const count = db.db.prepare('SELECT count(*) AS n FROM asset');
   while (count.get().n < n) await new Promise((r) => setTimeout(r, 5));
@@ -112,7 +115,7 @@ async function fullSpeed({ name, root: base }) {
     const w = await writer(FILES, 0, camerasDir);
     const writeS = (w.endMs - w.startMs) / 1000;
     const opensslS = await opensslSeconds(Object.keys(w.closes));
-    console.log(`full speed on ${name} (${base}): writer alone ${writeS.toFixed(2)} s; openssl ${opensslS.toFixed(2)} s; floor ratio ${(writeS / opensslS).toFixed(2)}`);
+    console.log(`full speed on ${name} (${base}): writer alone ${writeS.toFixed(2)} s (its CPU ${cpuS(w)}); openssl ${opensslS.toFixed(2)} s; floor ratio ${(writeS / opensslS).toFixed(2)}`);
     rmSync(dir, { recursive: true, force: true });
     free();
   }
@@ -146,11 +149,11 @@ async function fullSpeed({ name, root: base }) {
   const writeS = (w.endMs - w.startMs) / 1000;
   const paths = Object.keys(w.closes);
   const opensslS = await opensslSeconds(paths);
-  console.log(`  live: writer ${writeS.toFixed(2)} s; last row ${totalS.toFixed(2)} s after the first write (${(gb / totalS).toFixed(2)} GB/s), ${((lastRowMs - w.endMs) / 1000).toFixed(2)} s after the last close`);
+  console.log(`  live: writer ${writeS.toFixed(2)} s (its CPU ${cpuS(w)}); last row ${totalS.toFixed(2)} s after the first write (${(gb / totalS).toFixed(2)} GB/s), ${((lastRowMs - w.endMs) / 1000).toFixed(2)} s after the last close`);
   console.log(`  openssl dgst -sha256 same files: ${opensslS.toFixed(2)} s (${(gb / opensslS).toFixed(2)} GB/s)`);
   console.log(`  ratio total ÷ openssl: ${(totalS / opensslS).toFixed(2)} (target ≤ 1.3)`);
   console.log(
-    `  reference (fs.watch + 2 hash threads, nothing else) over its own burst: writer ${ref.writeS.toFixed(2)} s, last hash ${ref.totalS.toFixed(2)} s; ` +
+    `  reference (fs.watch + 2 hash threads, nothing else) over its own burst: writer ${ref.writeS.toFixed(2)} s (its CPU ${ref.writerCpuS.toFixed(2)} s), last hash ${ref.totalS.toFixed(2)} s; ` +
       `agent ÷ reference ${(totalS / ref.totalS).toFixed(2)}`,
   );
   const mainS = main0 === null || main1 === null ? null : main1 - main0;

@@ -1,11 +1,23 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIF_HEAD_BYTES, readExifTimeFields } from '../../src/cameras/capture-time.js';
 import { exifFieldsFor, makeJpeg } from './helpers/jpeg.js';
-import { HashPool } from '../../src/cameras/hash-pool.js';
+import { HASH_WORKER_NICE, HashPool } from '../../src/cameras/hash-pool.js';
+
+/** Nice value of each of this process's threads (Linux /proc; field 19 of a task's stat). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').flatMap((t) => {
+    try {
+      const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      return [Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return []; // a thread that ended meanwhile
+    }
+  });
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-hashpool-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,6 +38,22 @@ describe('HashPool (real worker threads, real files)', () => {
       for (const [i, f] of files.entries()) {
         expect(results[i]?.head?.equals(readFileSync(f.p).subarray(0, EXIF_HEAD_BYTES))).toBe(true);
       }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('hash workers run at a lower priority than the rest of the agent (cameras first)', async () => {
+    const nices = threadNices();
+    const before = nices.filter((n) => n === HASH_WORKER_NICE).length;
+    const pool = new HashPool(2);
+    try {
+      const p = join(dir, 'nice.bin');
+      writeFileSync(p, randomBytes(1000));
+      // Both workers have run their start (which sets the priority) once each has hashed a file.
+      await Promise.all([pool.hash(p), pool.hash(p)]);
+      expect(threadNices().filter((n) => n === HASH_WORKER_NICE).length - before).toBe(2);
+      expect(threadNices()[0]).toBe(nices[0]); // the process's first thread keeps its own
     } finally {
       await pool.close();
     }
