@@ -2,7 +2,7 @@
 // store and pipeline, flush raw logs and the DB on timers, and on stop hand everything to disk.
 import { mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { arrayPaths, currentBootId, setFlightEnded } from '@flysnap/shared';
+import { FLIGHT_DB_BUSY_TIMEOUT_MS, arrayPaths, currentBootId, setFlightEnded } from '@flysnap/shared';
 import type { AgentConfig } from '../config/index.js';
 import { isMountPoint, openOrCreateFlight, FlightOpenError } from '../flight/index.js';
 import { acquireArrayLock } from '../lock/index.js';
@@ -10,7 +10,7 @@ import type { Logger } from '../log/index.js';
 import { CapturePipeline } from '../pipeline/index.js';
 import { monoNowUs } from '../serial/monoClock.js';
 import { DEFAULT_SOURCE_FACTORIES, type CaptureSource, type SourceContext, type SourceFactory } from '../sources/index.js';
-import { FlightStore } from '../store/index.js';
+import { FlightStore, MAIN_THREAD_LOCK_WAIT_MS, setBusyTimeout } from '../store/index.js';
 import { AGENT_NAME_VERSION } from '../version.js';
 
 export interface RunAgentOptions {
@@ -110,6 +110,11 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
     const dbTimer = setInterval(flushDb, config.dbFlushMs);
     const onLastFlush = (): void => flushRaw();
     options.lastFlushSignal?.addEventListener('abort', onLastFlush, { once: true });
+    // Start-up is done (it may wait the connection's full 5 s for the lock). From here on this
+    // thread reads the serial ports: every write on this connection (the store's flushes wait even
+    // less by themselves; the camera catch-up's pass) waits at most MAIN_THREAD_LOCK_WAIT_MS for
+    // another connection's lock, then fails and is retried by its own timer (see the store).
+    setBusyTimeout(flightDb, MAIN_THREAD_LOCK_WAIT_MS);
 
     let startError = null as Error | null;
     try {
@@ -138,19 +143,22 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
       }
       clearInterval(rawTimer);
       clearInterval(dbTimer);
+      // Every source has stopped: nothing reads a port any more, so the last writes may wait for
+      // the lock (drain() retries for up to 15 s, then the flight is marked ended).
+      setBusyTimeout(flightDb, FLIGHT_DB_BUSY_TIMEOUT_MS);
       options.lastFlushSignal?.removeEventListener('abort', onLastFlush);
       flushRaw();
       pipeline.finish();
       if (startError === null) {
         store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: 'info', source: 'agent', code: 'agent-stop', message: 'agent stopped cleanly', data: { pid: process.pid } });
-        store.flush();
+        store.drain();
         setFlightEnded(flightDb, flight.id, Date.now() * 1000);
       } else {
         // Not a stop of a flight that was captured: the flight stays open (not ended) for the next start.
         const message = `agent failed to start: ${startError.message}`;
         agentLog.error({ err: startError.message }, message);
         store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: 'error', source: 'agent', code: 'agent-start-failed', message, data: { pid: process.pid } });
-        store.flush();
+        store.drain();
       }
       flightDb.close();
     }
