@@ -24,6 +24,7 @@ import { SettleTracker, type SettledFile } from './settle.js';
 import { monoNowUs } from '../serial/monoClock.js';
 import { HashPool } from './hash-pool.js';
 import { FolderWatcher } from './watcher.js';
+import { isFlightDbLockError } from '../store/flightStore.js';
 
 /** One camera as the camera side needs it (the agent config's `cameras[]` entries fit). */
 export interface CameraSettings {
@@ -181,7 +182,10 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       try {
         this.catchUp();
       } catch (e) {
-        this.#fail(e);
+        // Another connection holds the write lock (the agent's connection waits only a few ms for
+        // it, so as not to block this thread): routine, and the next pass does the same work.
+        if (isFlightDbLockError(e)) this.#log.debug({ ns: 'capture:cameras', err: (e as Error).message }, 'pose catch-up deferred: flight DB busy');
+        else this.#fail(e);
       }
     }, catchUpMs);
   }

@@ -265,6 +265,12 @@ class WriterThread {
 /** Another connection has the lock: routine (the camera writer commits often), retried quietly. */
 const isLockCode = (code: string): boolean => code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
 
+/** Whether `e` is SQLite refusing for another connection's lock (SQLITE_BUSY*, SQLITE_LOCKED*). */
+export function isFlightDbLockError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && isLockCode(code);
+}
+
 const sleepSync = (ms: number): void => {
   if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 };

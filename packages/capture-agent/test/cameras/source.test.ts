@@ -5,10 +5,13 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readAssets, readEvents } from '@flysnap/shared';
+import { insertNavSamples, readAssets, readEvents, upsertPort } from '@flysnap/shared';
 import { readCameraStatus } from '../../src/cameras/asset-store.js';
 import { CameraSource, type CameraSettings } from '../../src/cameras/source.js';
 import { exifFieldsFor, makeJpeg } from './helpers/jpeg.js';
+import { capturedLog } from '../helpers/log.js';
+import { holdWriteLock, killLockHolders } from '../store/lock-holder.js';
+import type { PoseSource } from '../../src/cameras/pose-source.js';
 import { makeTestArray, noNavYet, waitFor, type TestArray } from './helpers/env.js';
 
 const T_US = Date.UTC(2024, 4, 1, 12, 0, 0) * 1000;
@@ -21,6 +24,7 @@ beforeEach(() => {
   arr = makeTestArray();
 });
 afterEach(async () => {
+  killLockHolders();
   await source?.stop();
   source = null;
   arr.close();
@@ -154,5 +158,35 @@ describe('CameraSource', () => {
     expect(status.changedAfterRecord).toBe(1);
     expect(status.missingFromDisk).toBe(1);
     expect(status.devices['cam2']).toMatchObject({ assets: 2, complete: 2 });
+  });
+
+  it('a pose catch-up pass refused for another connection\'s write lock is no error: the next pass does it', async () => {
+    const dbPath = join(arr.root, 'flight.db');
+    // As in the agent: its connection waits only a few ms for the lock (store/flightStore.ts).
+    arr.db.db.pragma('busy_timeout = 20');
+    writeFileSync(join(arr.cameraDir('cam1'), 'a.jpg'), makeJpeg(exifFieldsFor(T_US)));
+    let hasNav = false;
+    const pose: PoseSource = {
+      poseAt: (tUs) => (hasNav ? { pose: { ...noNavYet.poseAt(tUs).pose, latDeg: 45.5, lonDeg: 7.25 }, quality: { isAwaitingData: false, missing: {} } } : noNavYet.poseAt(tUs)),
+    };
+    const { lines, log } = capturedLog();
+    const errors: Error[] = [];
+    source = new CameraSource({ db: arr.db, cameras: cameras(['cam1']), clock: noClock, pose, rescanMs: 60_000, catchUpMs: 50, logger: log });
+    source.on('error', (e) => errors.push(e));
+    await source.start();
+    await waitFor('the asset', () => readAssets(arr.db).length === 1);
+    // Navigation data past the capture time is stored (so the passes look at the asset again) and
+    // reaches the pose source while another process holds the write lock for 6+ passes.
+    upsertPort(arr.db, { name: 'gps', role: 'gps', path: '/dev/null', baudRate: 4800, status: 'open', lastError: null, statusTUs: T_US });
+    const fix = { kind: 'position', sentence: 'GGA', talker: 'GP', tUs: T_US + 1e6, latDeg: 45.5, lonDeg: 7.25, altitudeM: 1000, fixQuality: 1, satellites: 9, hdop: 0.9 } as const;
+    insertNavSamples(arr.db, [{ sample: fix, tUs: fix.tUs, tSource: 'sentence', port: 'gps', rawOffset: null, receivedMonoUs: null }]);
+    const holder = await holdWriteLock(dbPath);
+    hasNav = true;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(readAssets(arr.db)[0]?.latDeg).toBeNull();
+    await holder.release();
+    await waitFor('the caught-up pose', () => readAssets(arr.db)[0]?.latDeg === 45.5);
+    expect(errors).toEqual([]);
+    expect(lines().filter((l) => l.level === 'error' || l.level === 50)).toEqual([]);
   });
 });
