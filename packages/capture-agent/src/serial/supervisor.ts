@@ -1,8 +1,10 @@
 // One supervisor per configured serial port: opens it, frames lines, and keeps it open. On a
-// missing device, a failed open, an unplug or a read error, it closes and retries with a doubling
-// delay until the device is back. A silent port (no byte for watchdogMs) is reopened once (a hung
-// USB adapter often needs it), then kept open and listening while it stays silent: cycling it
-// would lose whatever arrives while it is closed. Every status change is reported once.
+// missing device, a failed open (any error), an unplug or a read error, it closes and retries with
+// a doubling delay, for ever, until the device is back. A silent port (no byte for watchdogMs) is
+// reopened (a hung USB adapter often needs it); while it stays silent it is reopened again after
+// twice as long each time (up to SILENT_REOPEN_MAX_MS), and listens in between: cycling it often
+// would lose whatever arrives while it is closed, never cycling it would leave a port that opened
+// but delivers nothing open for ever. Every status change is reported once.
 import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../log/index.js';
@@ -12,13 +14,19 @@ import { monoNowUs } from './monoClock.js';
 import { PortError } from './portError.js';
 
 /**
- * open: bytes are flowing; silent: open but no byte for watchdogMs (being reopened);
+ * Longest wait for a lost port's close before reopening anyway, ms. The old descriptor holds the
+ * device's exclusive lock (flock) until its close is done: an open before that fails with
+ * 'Cannot lock port' (seen about once in 300 immediate reopens on a PTY), a needless failed attempt.
+ */
+const CLOSE_WAIT_MS = 2000;
+/** Longest silence between two watchdog reopens of a port that stays silent, ms (or watchdogMs, if longer). */
+export const SILENT_REOPEN_MAX_MS = 60_000;
+
+/**
+ * open: bytes are flowing; silent: no byte for watchdogMs (reopened, and again while it stays so);
  * reconnecting: lost or failed, retrying; missing: never opened yet, device absent;
  * closed: stopped by the agent.
  */
-/** Longest wait for a lost port's close before reopening anyway, ms. */
-const CLOSE_WAIT_MS = 2000;
-
 export type PortState = 'open' | 'silent' | 'reconnecting' | 'missing' | 'closed';
 
 export interface PortStatusChange {
@@ -46,6 +54,8 @@ export class PortSupervisor {
   #isStopped = false;
   /** The port whose open() has not called back yet; `released` resolves once it is let go of. */
   #opening: { port: SerialPort; released: Promise<void> } | null = null;
+  /** A lost port's close that the reopen waits for (at most CLOSE_WAIT_MS); stop() waits for it too. */
+  #closing: Promise<void> | null = null;
   #retryDelayMs: number;
   #retryTimer: NodeJS.Timeout | null = null;
   #watchdog: NodeJS.Timeout | null = null;
@@ -53,6 +63,9 @@ export class PortSupervisor {
   /** Receive time of the chunk being split (all lines framed from one chunk share it). */
   #chunkMonoUs = 0;
   #hasEverOpened = false;
+  #openCount = 0;
+  /** Watchdog reopens since the last byte: the next one waits watchdogMs × 2^this (capped). */
+  #silentReopens = 0;
   #lineErrors = 0;
 
   constructor(config: PortConfig, sink: PortSink, log: Logger) {
@@ -69,6 +82,11 @@ export class PortSupervisor {
 
   get state(): PortState | null {
     return this.#state;
+  }
+
+  /** Successful opens since start: the first, and every reopen (after a loss or a silence). */
+  get openCount(): number {
+    return this.#openCount;
   }
 
   /** Lines cut at maxLineBytes since start. */
@@ -117,16 +135,22 @@ export class PortSupervisor {
       this.#fail(new PortError('MISSING', name, path, 'device not found'));
       return;
     }
-    const port = new SerialPort({
-      path,
-      baudRate: this.#config.baudRate,
-      dataBits: this.#config.dataBits,
-      parity: this.#config.parity,
-      stopBits: this.#config.stopBits,
-      autoOpen: false,
-      // Exclusive open (TIOCEXCL): another process reading the same device would steal bytes.
-      lock: true,
-    });
+    let port: SerialPort;
+    try {
+      port = new SerialPort({
+        path,
+        baudRate: this.#config.baudRate,
+        dataBits: this.#config.dataBits,
+        parity: this.#config.parity,
+        stopBits: this.#config.stopBits,
+        autoOpen: false,
+        // Exclusive open (flock): another process reading the same device would steal bytes.
+        lock: true,
+      });
+    } catch (err) {
+      this.#fail(new PortError('OPEN_FAILED', name, path, (err as Error).message));
+      return;
+    }
     this.#port = port;
     /** Stopped before this port finished opening: it is closed unread, nothing from it is delivered. */
     let isAbandoned = false;
@@ -166,6 +190,7 @@ export class PortSupervisor {
         return;
       }
       this.#hasEverOpened = true;
+      this.#openCount++;
       this.#lastByteMonoUs = monoNowUs();
       this.#armWatchdog();
       // After a watchdog reopen the port stays 'silent' until a byte comes; otherwise it is open.
@@ -177,6 +202,7 @@ export class PortSupervisor {
     const monoUs = monoNowUs();
     this.#lastByteMonoUs = monoUs;
     this.#chunkMonoUs = monoUs;
+    this.#silentReopens = 0;
     if (this.#state !== 'open') {
       this.#retryDelayMs = this.#config.reconnectMinMs;
       this.#setState('open', null);
@@ -202,26 +228,37 @@ export class PortSupervisor {
     }
   }
 
+  /** Silence allowed before the next watchdog reopen: watchdogMs, then twice as long after each reopen. */
+  #silenceLimitMs(): number {
+    const { watchdogMs } = this.#config;
+    return Math.min(watchdogMs * 2 ** Math.min(this.#silentReopens, 30), Math.max(watchdogMs, SILENT_REOPEN_MAX_MS));
+  }
+
+  /**
+   * Armed on every successful open. A port that delivers no byte for the limit is closed and
+   * reopened (the first time it is reported 'silent'; it stays so until a byte comes), then given
+   * twice as long before the next reopen: it listens most of the time, yet a port that opened but
+   * never delivers is never left so.
+   */
   #armWatchdog(): void {
     if (this.#watchdog) clearTimeout(this.#watchdog);
+    const limitMs = this.#silenceLimitMs();
     const check = (): void => {
       const idleMs = (monoNowUs() - this.#lastByteMonoUs) / 1000;
-      if (idleMs >= this.#config.watchdogMs) {
+      if (idleMs >= limitMs) {
         this.#watchdog = null;
-        if (this.#state === 'silent') {
-          // Already reopened once for this silence: keep listening rather than cycling the port,
-          // since bytes that arrive while it is closed would be lost.
-          this.#lastByteMonoUs = monoNowUs();
-          this.#armWatchdog();
-          return;
-        }
         const { name, path, watchdogMs } = this.#config;
-        this.#lost(new PortError('SILENT', name, path, `no data for ${watchdogMs} ms`));
+        const error = new PortError('SILENT', name, path, `no data for ${watchdogMs} ms`);
+        if (this.#state === 'silent') {
+          this.#log.info({ port: name, path, quietSinceOpenMs: Math.round(idleMs), reopens: this.#silentReopens }, 'port still silent: reopening it');
+        }
+        this.#silentReopens++;
+        this.#lost(error);
         return;
       }
-      this.#watchdog = setTimeout(check, Math.max(10, this.#config.watchdogMs - idleMs));
+      this.#watchdog = setTimeout(check, Math.max(10, limitMs - idleMs));
     };
-    this.#watchdog = setTimeout(check, this.#config.watchdogMs);
+    this.#watchdog = setTimeout(check, limitMs);
   }
 
   /** The open port failed: close it, report, and retry. */
@@ -232,20 +269,29 @@ export class PortSupervisor {
     this.#port = null;
     // A line cut short by the loss is kept as it came: the raw log must hold every byte.
     this.#splitter.flush();
-    this.#setState(error.code === 'SILENT' ? 'silent' : 'reconnecting', error);
+    const isSilent = error.code === 'SILENT';
+    // A device that failed is watched as a new one once it is back.
+    if (!isSilent) this.#silentReopens = 0;
+    this.#setState(isSilent ? 'silent' : 'reconnecting', error);
+    // A silent device is there and did not fail: reopen it after the shortest delay, leaving the
+    // failure backoff alone (the less time it is closed, the less it can lose).
+    const reopen = (): void => (isSilent ? this.#scheduleRetry(this.#config.reconnectMinMs) : this.#scheduleRetry());
     if (!port?.isOpen) {
-      this.#scheduleRetry();
+      reopen();
       return;
     }
-    // Reopen only once the old descriptor is closed (or after CLOSE_WAIT_MS): a close still pending
-    // when the device is opened again can close the new port's descriptor (the same fd number, reused),
-    // which reads as an unplug of the new port.
+    // Reopen only once the old descriptor is closed (or after CLOSE_WAIT_MS): it holds the lock.
     let isRetried = false;
+    let closed!: () => void;
+    const closing = new Promise<void>((resolve) => (closed = resolve));
+    this.#closing = closing;
     const retry = (): void => {
       if (isRetried) return;
       isRetried = true;
       clearTimeout(bound);
-      this.#scheduleRetry();
+      if (this.#closing === closing) this.#closing = null;
+      closed();
+      reopen();
     };
     const bound = setTimeout(retry, CLOSE_WAIT_MS);
     port.close(retry);
@@ -258,10 +304,11 @@ export class PortSupervisor {
     this.#scheduleRetry();
   }
 
-  #scheduleRetry(): void {
+  /** Reopens after `fixedDelayMs`, or else after the failure backoff's delay (then doubled). */
+  #scheduleRetry(fixedDelayMs?: number): void {
     if (this.#isStopped || this.#retryTimer) return;
-    const delayMs = this.#retryDelayMs;
-    this.#retryDelayMs = Math.min(this.#config.reconnectMaxMs, this.#retryDelayMs * 2);
+    const delayMs = fixedDelayMs ?? this.#retryDelayMs;
+    if (fixedDelayMs === undefined) this.#retryDelayMs = Math.min(this.#config.reconnectMaxMs, this.#retryDelayMs * 2);
     this.#log.debug({ port: this.#config.name, delayMs }, 'reopen scheduled');
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
@@ -281,9 +328,10 @@ export class PortSupervisor {
     this.#port = null;
     const opening = this.#opening;
     this.#opening = null;
+    const closing = this.#closing ?? Promise.resolve();
     // Still opening: its open callback closes what it opened, then this resolves.
-    if (opening !== null) return opening.released;
-    if (!port?.isOpen) return Promise.resolve();
-    return new Promise((resolve) => port.close(() => resolve()));
+    if (opening !== null) return Promise.all([opening.released, closing]).then(() => undefined);
+    if (!port?.isOpen) return closing;
+    return Promise.all([new Promise<void>((resolve) => port.close(() => resolve())), closing]).then(() => undefined);
   }
 }

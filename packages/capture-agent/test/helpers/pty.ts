@@ -2,7 +2,7 @@
 // `devicePath` (what the agent opens) and `hostPath` (what the test writes to, as the instrument).
 // Killing socat is an unplug: both links vanish and the agent's reads fail.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, openSync, writeSync, closeSync, readlinkSync, unlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface PtyPair {
@@ -54,6 +54,70 @@ export async function makePty(devicePath: string, hostPath: string): Promise<Pty
         await exited;
       }
       await waitFor(() => !existsSync(devicePath), 'PTY links removed');
+    },
+  };
+}
+
+export interface InstrumentPty {
+  devicePath: string;
+  /** Writes bytes as the instrument would send them (into socat's stdin: held until a reader is there). */
+  write(bytes: Buffer | string): void;
+  /** True once socat has ended (killed, or on its own). */
+  hasExited(): boolean;
+  /** Resolves when socat has ended. */
+  exited: Promise<void>;
+  /** Pulls the cable: socat stops, the link disappears. */
+  unplug(): Promise<void>;
+}
+
+/**
+ * An instrument the way hardware-sim's ports make one: `socat STDIO pty,raw,echo=0,link=PATH`,
+ * fed through socat's stdin. `waitSlave`: socat holds the data until a reader has opened the PTY
+ * (hardware-sim --wait-reader), polling for it every `ptyIntervalS`; it then keeps no descriptor
+ * of its own on the slave, so when its reader closes the port, socat reads EOF (EIO) on the master
+ * and ends 0.5 s later, unless `ignoreEof`: then it waits for the next reader.
+ */
+export async function makeInstrumentPty(
+  devicePath: string,
+  options: { waitSlave?: boolean; ignoreEof?: boolean; ptyIntervalS?: number } = {},
+): Promise<InstrumentPty> {
+  const extra = [
+    ...(options.waitSlave ? ['wait-slave'] : []),
+    ...(options.ignoreEof ? ['ignoreeof'] : []),
+    ...(options.ptyIntervalS !== undefined ? [`pty-interval=${options.ptyIntervalS}`] : []),
+  ];
+  const child = spawn('socat', ['-d', '-d', 'STDIO', ['pty', 'raw', 'echo=0', `link=${devicePath}`, ...extra].join(',')], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin?.on('error', () => undefined);
+  let hasExited = false;
+  const exited = new Promise<void>((resolve) => child.on('exit', () => { hasExited = true; resolve(); }));
+  await waitFor(() => hasExited || (stderr.includes('PTY is') && existsSync(devicePath)), `socat PTY ${devicePath}`);
+  if (hasExited) throw new Error(`socat failed: ${stderr}`);
+  const pts = /PTY is (\S+)/.exec(stderr)?.[1];
+  // Only our own link: a new instrument may have been plugged in at the same path since.
+  const removeLink = (): void => {
+    try {
+      if (readlinkSync(devicePath) === pts) unlinkSync(devicePath);
+    } catch {
+      // socat removed it
+    }
+  };
+  void exited.then(removeLink);
+  return {
+    devicePath,
+    write(bytes) {
+      if (hasExited) throw new Error('PTY unplugged');
+      child.stdin?.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+    },
+    hasExited: () => hasExited,
+    exited,
+    async unplug() {
+      if (!hasExited) child.kill('SIGTERM');
+      await exited;
+      removeLink();
     },
   };
 }

@@ -1,16 +1,18 @@
 // The supervisor against real pseudo-terminals (socat): framing, unplug/replug, missing port,
-// watchdog. Waits on conditions, never on durations.
-import { mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+// watchdog, reopens that fail. Waits on conditions, never on durations.
+import { mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { portConfigSchema } from '../../src/config/index.js';
-import { silentLogger } from '../../src/log/index.js';
+import { silentLogger, type Logger } from '../../src/log/index.js';
 import { PortSupervisor, type PortStatusChange } from '../../src/serial/supervisor.js';
-import { makePty, waitFor, type PtyPair } from '../helpers/pty.js';
+import { capturedLog } from '../helpers/log.js';
+import { makeInstrumentPty, makePty, waitFor, type InstrumentPty, type PtyPair } from '../helpers/pty.js';
 
 let dir: string;
 const ptys: PtyPair[] = [];
+const instruments: InstrumentPty[] = [];
 const sups: PortSupervisor[] = [];
 
 beforeEach(() => {
@@ -19,14 +21,15 @@ beforeEach(() => {
 afterEach(async () => {
   for (const s of sups.splice(0)) await s.stop();
   for (const p of ptys.splice(0)) await p.unplug().catch(() => undefined);
+  for (const p of instruments.splice(0)) await p.unplug().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
 
-function supervise(path: string, extra: Record<string, unknown> = {}): { sup: PortSupervisor; lines: string[]; states: PortStatusChange[] } {
+function supervise(path: string, extra: Record<string, unknown> = {}, log: Logger = silentLogger()): { sup: PortSupervisor; lines: string[]; states: PortStatusChange[] } {
   const config = portConfigSchema.parse({ name: 'gps', path, reconnectMinMs: 50, reconnectMaxMs: 200, ...extra });
   const lines: string[] = [];
   const states: PortStatusChange[] = [];
-  const sup = new PortSupervisor(config, { line: (b) => lines.push(b.toString('latin1')), status: (s) => states.push(s) }, silentLogger());
+  const sup = new PortSupervisor(config, { line: (b) => lines.push(b.toString('latin1')), status: (s) => states.push(s) }, log);
   sups.push(sup);
   sup.start();
   return { sup, lines, states };
@@ -80,18 +83,91 @@ describe('PortSupervisor on a PTY', () => {
     expect(lines[0]).toBe('$HCHDT,1.0,T*00\r\n');
   });
 
-  it('keeps a silent port open after one reopen, so a line sent much later arrives at the first try', async () => {
+  it('reopens a port that opened but delivers nothing again, twice as late each time, and listens in between: a line sent after a reopen arrives at the first try', async () => {
     const dev = join(dir, 'alt');
     const pty = await makePty(dev, join(dir, 'alt-host'));
     ptys.push(pty);
-    const { sup, lines, states } = supervise(dev, { watchdogMs: 150 });
+    const { sup, lines, states } = supervise(dev, { watchdogMs: 200 });
     await waitFor(() => sup.state === 'silent', 'silent');
-    // Several watchdog periods of silence (waiting, not measuring).
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(states.filter((s) => s.state === 'silent')).toHaveLength(1);
+    // A hung adapter may need more than one reopen: this one only talks after its second (the
+    // third open). The next reopen would come only after 4 × watchdogMs of silence.
+    await waitFor(() => sup.openCount >= 3, 'two watchdog reopens', 10_000);
     pty.write('$PGRMZ,1234,f,3*00\r\n');
-    await waitFor(() => lines.length === 1, 'the one line');
+    await waitFor(() => lines.length === 1, 'the one line', 10_000);
+    expect(lines).toEqual(['$PGRMZ,1234,f,3*00\r\n']);
     await waitFor(() => sup.state === 'open', 'open again');
+    // Reported once: silent while reopened and reopened, never lost.
+    expect(states.map((s) => s.state)).toEqual(['open', 'silent', 'open']);
+  });
+
+  it('silent at start behind an instrument that holds its data for a reader (hardware-sim --wait-reader): reopened by the watchdog, then read once it talks', async () => {
+    const dev = join(dir, 'alt');
+    const inst = await makeInstrumentPty(dev, { waitSlave: true, ignoreEof: true, ptyIntervalS: 0.05 });
+    instruments.push(inst);
+    const { sup, lines } = supervise(dev, { watchdogMs: 200 });
+    await waitFor(() => sup.state === 'silent', 'silent');
+    await waitFor(() => sup.openCount >= 2, 'reopened by the watchdog');
+    // The instrument starts talking, once a second as an altimeter would, here every 20 ms.
+    let n = 0;
+    const talk = setInterval(() => inst.write(`$PGRMZ,${1000 + n++},f,3*00\r\n`), 20);
+    try {
+      await waitFor(() => lines.length >= 5, 'lines from the instrument');
+    } finally {
+      clearInterval(talk);
+    }
+    await waitFor(() => sup.state === 'open', 'open');
+    for (const line of lines.slice(-3)) expect(line).toMatch(/^\$PGRMZ,\d+,f,3\*00\r\n$/);
+    expect(inst.hasExited()).toBe(false);
+  });
+
+  it('the demo failure: a --wait-reader instrument that ends when its reader closes it (socat wait-slave without ignoreeof) dies at the watchdog reopen; the supervisor retries until it is back, then reads it', async () => {
+    const dev = join(dir, 'alt');
+    const inst = await makeInstrumentPty(dev, { waitSlave: true, ptyIntervalS: 0.05 });
+    instruments.push(inst);
+    const { log, lines: logLines } = capturedLog();
+    log.level = 'debug';
+    const { sup, lines, states } = supervise(dev, { watchdogMs: 200 }, log);
+    await waitFor(() => sup.state === 'silent', 'silent at start');
+    // The watchdog closed the port: socat read EOF on its master and ended, hanging up the PTY
+    // (a port reopened meanwhile then fails as 'device disconnected (bad file descriptor)').
+    await waitFor(() => inst.hasExited(), 'the instrument gone with its reader');
+    await waitFor(() => sup.state === 'reconnecting', 'reconnecting');
+    const lost = states.find((s) => s.state === 'reconnecting');
+    expect(['UNPLUGGED', 'OPEN_FAILED', 'MISSING', 'READ_ERROR']).toContain(lost?.error?.code);
+    // Several failed attempts while it is away.
+    const scheduled = (): number => logLines().filter((r) => r.msg === 'reopen scheduled').length;
+    const before = scheduled();
+    await waitFor(() => scheduled() >= before + 3, 'three more attempts');
+    expect(sup.state).toBe('reconnecting');
+
+    // Plugged back in at the same path.
+    const pty = await makePty(dev, join(dir, 'alt-host'));
+    ptys.push(pty);
+    await waitFor(() => sup.state === 'open', 'open after the instrument is back');
+    pty.write('$PGRMZ,1234,f,3*00\r\n');
+    await waitFor(() => lines.length === 1, 'a line from it');
+    expect(lines).toEqual(['$PGRMZ,1234,f,3*00\r\n']);
+    expect(states.map((s) => s.state)).not.toContain('missing');
+  });
+
+  it('an open that fails with an error (the path is not a serial port) is retried with backoff until a serial port is there', async () => {
+    const dev = join(dir, 'gps');
+    symlinkSync('/dev/null', dev);
+    const { log, lines: logLines } = capturedLog();
+    log.level = 'debug';
+    const { sup, lines, states } = supervise(dev, {}, log);
+    await waitFor(() => logLines().filter((r) => r.msg === 'reopen scheduled').length >= 4, 'four failed opens');
+    expect(sup.state).toBe('reconnecting');
+    expect(states[0]?.error?.code).toBe('OPEN_FAILED');
+    expect(states).toHaveLength(1);
+
+    unlinkSync(dev);
+    const pty = await makePty(dev, join(dir, 'gps-host'));
+    ptys.push(pty);
+    await waitFor(() => sup.state === 'open', 'open once it is a serial port');
+    pty.write('$GPZDA,1*00\r\n');
+    await waitFor(() => lines.length === 1, 'a line');
+    expect(lines).toEqual(['$GPZDA,1*00\r\n']);
   });
 
   it('stopped while the port is still opening: closes that port, delivers nothing from it, and lets a new open have the device', async () => {
