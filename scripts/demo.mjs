@@ -74,6 +74,10 @@ const simTimer = setTimeout(() => {
   say(`FAILED: the simulated flight did not end within ${SIM_TIMEOUT_MS / 1000} s (a port not read to the end?)`);
   sim.kill('SIGTERM');
   agent.kill('SIGTERM');
+  // A process that does not stop on SIGTERM must not hang the set-up either.
+  setTimeout(() => {
+    for (const p of [sim, agent]) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  }, 10_000).unref();
 }, SIM_TIMEOUT_MS);
 await simDone.finally(() => clearTimeout(simTimer));
 

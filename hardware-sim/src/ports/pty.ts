@@ -49,6 +49,8 @@ export class PtyPort extends EventEmitter<PtyPortEvents> {
   #pty: SocatPty | null;
   #devicePath: string;
   #isClosed = false;
+  /** Aborted by close(): ends every write still waiting for the reader. */
+  readonly #closing = new AbortController();
   #bytesWritten = 0;
   #bytesDropped = 0;
   /** wchar of socat processes already stopped by unplug, so delivery counts across replugs. */
@@ -130,17 +132,25 @@ export class PtyPort extends EventEmitter<PtyPortEvents> {
       });
     });
     if (canTakeMore) return;
-    // Wait for 'drain', or for socat to go away (unplug, close), or (without waitForReader) for
-    // the reader to go away, which end the wait too.
+    // Wait for 'drain', or for socat to go away (unplug, close, or it ended by itself), or for
+    // this port to be closed (a stop: Ctrl-C, SIGTERM), or (without waitForReader) for the reader
+    // to go away; each ends the wait. socat gone before we got here: its stdin has already
+    // closed and will never drain, so there is nothing to wait for (waiting would ignore a stop).
+    const child = pty.child;
+    if (stdin.destroyed || child.exitCode !== null || child.signalCode !== null || this.#isClosed) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         stdin.off('drain', done);
         stdin.off('close', done);
+        child.off('exit', done);
+        this.#closing.signal.removeEventListener('abort', done);
         clearInterval(recheck);
         resolve();
       };
       stdin.once('drain', done);
       stdin.once('close', done);
+      child.once('exit', done);
+      this.#closing.signal.addEventListener('abort', done, { once: true });
       const recheck = setInterval(() => void this.#isUnread(pty).then((isUnread) => isUnread && done()), READER_RECHECK_MS);
     });
   }
@@ -226,6 +236,7 @@ export class PtyPort extends EventEmitter<PtyPortEvents> {
   async close(): Promise<void> {
     if (this.#isClosed) return;
     this.#isClosed = true;
+    this.#closing.abort();
     livePorts.delete(this);
     const pty = this.#pty;
     this.#pty = null;

@@ -49,10 +49,14 @@ export async function clearStaleLink(path: string): Promise<void> {
 /**
  * Starts `socat STDIO pty,raw,echo=0,link=PATH` and waits until the symlink exists. `raw,echo=0`
  * makes the PTY pass every byte unchanged (no CR/LF mapping, no XON/XOFF, no echo).
- * `wait-slave` holds data back until a reader opens the slave.
+ * `wait-slave` holds data back until a reader opens the slave. With it socat keeps no descriptor of
+ * its own on the slave, so a reader closing the port (an agent reopening a silent port) is an EOF
+ * on the master: socat would end 0.5 s later, hang up the PTY (the reopened port fails as 'bad file
+ * descriptor') and remove the path, and the port would be gone for good. `ignoreeof` keeps it for
+ * the next reader, as a real device stays when its port is closed.
  */
 export async function startSocatPty(linkPath: string, waitForReader: boolean): Promise<SocatPty> {
-  const ptyAddress = `pty,raw,echo=0,link=${linkPath}${waitForReader ? ',wait-slave' : ''}`;
+  const ptyAddress = `pty,raw,echo=0,link=${linkPath}${waitForReader ? ',wait-slave,ignoreeof' : ''}`;
   const started = await startSocat(['STDIO', ptyAddress], [linkPath]);
   return { ...started, devicePath: started.devicePaths[0] ?? '' };
 }

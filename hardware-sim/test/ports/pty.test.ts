@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { lstat, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -152,6 +153,48 @@ describe('PtyPort', () => {
 
   it('without waitForReader, a reader that is open but slow still holds the writer back: nothing dropped', async () => {
     await expectSlowReaderGetsEverything(false);
+  });
+
+  it('with waitForReader, a reader that closes the port and opens it again (an agent watchdog reopen) finds it still there', async () => {
+    const dir = await tempDir();
+    const port = await PtyPort.open({ path: join(dir, 'alt'), waitForReader: true });
+    const first = await Collector.open(port.path);
+    await port.readerReady();
+    await first.close();
+    // socat with wait-slave has no descriptor of its own on the slave: its reader's close is an
+    // EOF on the master, on which it ended 0.5 s later (the PTY hung up, the path gone) unless told
+    // to ignore it. Wait past that before opening again.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await exists(port.path)).toBe(true);
+    const second = await Collector.open(port.path);
+    // serialport flushes the input on open: give it a moment before writing (as readerReady does).
+    await new Promise((r) => setTimeout(r, READER_SETTLE_MS));
+    await port.write(Buffer.from('after\n'));
+    await second.waitFor(6);
+    expect(second.bytes.toString()).toBe('after\n');
+    expect(second.closed).toBe(false);
+  });
+
+  it('a write never waits for ever: socat ended by itself (writes go nowhere), or the port closed (a stop) while a write waits for a reader', async () => {
+    const dir = await tempDir();
+    const resolvesSoon = async (p: Promise<void>): Promise<boolean> =>
+      Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+    // socat gone: its pid from /proc (the process whose command line names this port's link).
+    const gone = await PtyPort.open({ path: join(dir, 'gone'), waitForReader: true });
+    const out = execFileSync('pgrep', ['-f', `link=${gone.path}`], { encoding: 'utf8' }).trim().split('\n');
+    expect(out).toHaveLength(1);
+    process.kill(Number(out[0]), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const big = Buffer.alloc(256 * 1024, 0x41); // past the pipe's buffer: the write cannot complete at once
+    // The first write finds the pipe broken (its stdin closes), the next ones a closed stdin.
+    for (let i = 0; i < 3; i++) expect(await resolvesSoon(gone.write(big))).toBe(true);
+    // A write waiting for a reader that never comes, then the port is closed (a stop).
+    const waiting = await PtyPort.open({ path: join(dir, 'waiting'), waitForReader: true });
+    let pending: Promise<void> = Promise.resolve();
+    for (let i = 0; i < 64 && (await resolvesSoon(pending)); i++) pending = waiting.write(big);
+    expect(await Promise.race([pending.then(() => 'done'), new Promise((r) => setTimeout(() => r('waiting'), 300))])).toBe('waiting');
+    await waiting.close();
+    expect(await resolvesSoon(pending)).toBe(true);
   });
 
   it('with waitForReader, nothing is ever dropped: with no reader the writer waits, and the reader gets every byte', async () => {
