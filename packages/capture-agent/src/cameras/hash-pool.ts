@@ -25,9 +25,10 @@ import { sharedModuleUrl } from './shared-url.js';
 /**
  * The hash workers' nice value (their own threads only; the main thread, with the serial ports,
  * keeps its priority). When the CPU is short, the cameras writing the pictures come first: hashing
- * can catch up after a burst, a camera slowed down cannot. At full speed on the 2-core VM the
- * simulator's writer took 2.95-3.16 s instead of 4.68-5.91 s beside the agent, and the last row
- * came earlier too (4.2-4.4 s instead of 4.8-6.0 s). Paced, the CPU is not short and nothing changes.
+ * can catch up after a burst, a camera slowed down cannot. At full speed on the 2-core VM (3 runs
+ * each) the simulator's writer took 2.95-4.70 s instead of 4.68-5.91 s beside the agent, and the
+ * last row came earlier too (4.2-5.1 s instead of 4.8-6.0 s). Paced, the CPU is not short and
+ * nothing changes.
  */
 export const HASH_WORKER_NICE = 10;
 
