@@ -53,6 +53,12 @@ const sim = spawn(
   { stdio: ['ignore', 'inherit', 'inherit'] },
 );
 const simDone = waitExit(sim, 'hardware-sim');
+// Whatever way this script ends (an error included), no child is left running: a leftover agent
+// would keep the array locked and the terminal's output open.
+const children = [sim];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
 
 const config = join(out, 'agent-config.json');
 for (let i = 0; !existsSync(config); i++) {
@@ -65,21 +71,29 @@ say('capture-agent run --config agent-config.json');
 const agent = spawn(process.execPath, [agentCli, 'run', '--config', config, '--log-level', 'warn'], {
   stdio: ['ignore', 'inherit', 'inherit'],
 });
+children.push(agent);
 const agentDone = waitExit(agent, 'capture-agent');
 agentDone.catch(() => {}); // awaited below; an early failure must not be an unhandled rejection
 // The simulator (--wait-reader) ends once every port's data was read: if the agent never reads a
 // port again, it would wait for ever. Fail clearly instead of hanging the set-up.
 const SIM_TIMEOUT_MS = (DEMO_DURATION_S / DEMO_SPEED) * 1000 + 120_000;
+let isTimedOut = false;
 const simTimer = setTimeout(() => {
+  isTimedOut = true;
   say(`FAILED: the simulated flight did not end within ${SIM_TIMEOUT_MS / 1000} s (a port not read to the end?)`);
   sim.kill('SIGTERM');
   agent.kill('SIGTERM');
-  // A process that does not stop on SIGTERM must not hang the set-up either.
-  setTimeout(() => {
-    for (const p of [sim, agent]) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  }, 10_000).unref();
 }, SIM_TIMEOUT_MS);
-await simDone.finally(() => clearTimeout(simTimer));
+await simDone.catch((e) => {
+  if (!isTimedOut) throw e;
+}).finally(() => clearTimeout(simTimer));
+if (isTimedOut) {
+  // Both were asked to stop; one that does not stop on SIGTERM must not hang the set-up either
+  // (the exit handler above kills whatever is left).
+  const stopped = (c) => c.exitCode !== null || c.signalCode !== null || new Promise((r) => c.once('exit', r));
+  await Promise.race([Promise.all([stopped(sim), stopped(agent)]), sleep(10_000)]);
+  process.exit(1);
+}
 
 // The last pictures must settle (size stable, file closed) before they are assets, and their
 // poses may wait for the navigation samples after them: give the agent a moment, checking.
