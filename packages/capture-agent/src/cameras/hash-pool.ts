@@ -28,7 +28,11 @@ import { sharedModuleUrl } from './shared-url.js';
  * can catch up after a burst, a camera slowed down cannot. At full speed on the 2-core VM (3 runs
  * each) the simulator's writer took 2.95-4.70 s instead of 4.68-5.91 s beside the agent, and the
  * last row came earlier too (4.2-5.1 s instead of 4.8-6.0 s). Paced, the CPU is not short and
- * nothing changes.
+ * nothing changes. Where the kernel groups processes by session (sched_autogroup_enabled; a systemd
+ * service is its own session), nice ranks threads within the agent's group only, and the group as
+ * a whole shares the CPU fairly with a camera daemon's group; the bench's writer is its child, in
+ * the same group. Linux only: setpriority() on thread id 0 changes the calling thread; elsewhere it
+ * would lower the whole process, so it is not called there.
  */
 export const HASH_WORKER_NICE = 10;
 
@@ -54,7 +58,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { openSync, readSync, closeSync, open, fdatasync, close } = require('node:fs');
 // This thread only (Linux: setpriority on the calling thread's id); best effort.
-try { require('node:os').setPriority(0, workerData.nice); } catch {}
+if (process.platform === 'linux') try { require('node:os').setPriority(0, workerData.nice); } catch {}
 // Files hashed and not yet synced (paths: the sync reopens them, so no descriptor is held while the
 // queue waits), synced one at a time; a job with a reply posts it once its sync is done.
 const toSync = [];
