@@ -2,7 +2,9 @@
 // store and pipeline, flush raw logs and the DB on timers, and on stop hand everything to disk.
 import { mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { FLIGHT_DB_BUSY_TIMEOUT_MS, arrayPaths, currentBootId, setFlightEnded } from '@flysnap/shared';
+import type { FlightDb } from '@flysnap/shared';
 import type { AgentConfig } from '../config/index.js';
 import { isMountPoint, openOrCreateFlight, FlightOpenError } from '../flight/index.js';
 import { acquireArrayLock } from '../lock/index.js';
@@ -10,7 +12,7 @@ import type { Logger } from '../log/index.js';
 import { CapturePipeline } from '../pipeline/index.js';
 import { monoNowUs } from '../serial/monoClock.js';
 import { DEFAULT_SOURCE_FACTORIES, type CaptureSource, type SourceContext, type SourceFactory } from '../sources/index.js';
-import { FlightStore, MAIN_THREAD_LOCK_WAIT_MS, setBusyTimeout } from '../store/index.js';
+import { FINAL_WAIT_MS, FlightStore, MAIN_THREAD_LOCK_WAIT_MS, setBusyTimeout } from '../store/index.js';
 import { AGENT_NAME_VERSION } from '../version.js';
 
 export interface RunAgentOptions {
@@ -27,6 +29,11 @@ export interface RunAgentOptions {
   sourceFactories?: readonly SourceFactory[];
   /** Called once everything is started (tests, readiness). */
   onReady?: (info: RunningAgent) => void;
+  /**
+   * The longest the shutdown's DB phase (the last writes, then marking the flight ended) waits for
+   * another connection's write lock, ms, all of it together. Default FINAL_WAIT_MS (15 s).
+   */
+  finalWaitMs?: number;
 }
 
 export interface RunningAgent {
@@ -37,6 +44,15 @@ export interface RunningAgent {
 
 export interface RunSummary extends RunningAgent {
   samplesWritten: number;
+  /** Samples not stored in the DB (the raw logs have them): see FlightStore.droppedSamples. */
+  droppedSamples: number;
+  /** The flight was marked ended at the stop (false after a failed start, or when the DB refused it). */
+  isFlightEnded: boolean;
+  /**
+   * The stop was clean: the sources started, every sample reached the DB (none dropped) and the
+   * flight was marked ended. False says what the log details (the process should not exit 0).
+   */
+  isCleanStop: boolean;
 }
 
 export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
@@ -110,13 +126,18 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
     const dbTimer = setInterval(flushDb, config.dbFlushMs);
     const onLastFlush = (): void => flushRaw();
     options.lastFlushSignal?.addEventListener('abort', onLastFlush, { once: true });
-    // Start-up is done (it may wait the connection's full 5 s for the lock). From here on this
-    // thread reads the serial ports: every write on this connection (the store's flushes wait even
-    // less by themselves; the camera catch-up's pass) waits at most MAIN_THREAD_LOCK_WAIT_MS for
-    // another connection's lock, then fails and is retried by its own timer (see the store).
+    // The start-up writes before this point (the flight's restart mark, the port rows the sources'
+    // factories create) may wait the connection's full 5 s for the lock: no port is read yet. (The
+    // start-up store.flush() above already waited at most the store's own 25 ms: a refused batch
+    // is held and written by a later flush.) From here on, from the sources' start() onward, this
+    // thread reads the serial ports: every write on this connection (the store's flushes, which set
+    // their own wait; the camera catch-up's pass) waits at most MAIN_THREAD_LOCK_WAIT_MS for another
+    // connection's lock, then fails and is retried by its own timer (see the store).
     setBusyTimeout(flightDb, MAIN_THREAD_LOCK_WAIT_MS);
 
     let startError = null as Error | null;
+    let isDrained = false;
+    let isFlightEnded = false;
     try {
       try {
         for (const s of sources) await s.start();
@@ -143,27 +164,67 @@ export async function runAgent(options: RunAgentOptions): Promise<RunSummary> {
       }
       clearInterval(rawTimer);
       clearInterval(dbTimer);
-      // Every source has stopped: nothing reads a port any more, so the last writes may wait for
-      // the lock (drain() retries for up to 15 s, then the flight is marked ended).
-      setBusyTimeout(flightDb, FLIGHT_DB_BUSY_TIMEOUT_MS);
       options.lastFlushSignal?.removeEventListener('abort', onLastFlush);
-      flushRaw();
-      pipeline.finish();
-      if (startError === null) {
-        store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: 'info', source: 'agent', code: 'agent-stop', message: 'agent stopped cleanly', data: { pid: process.pid } });
-        store.drain();
-        setFlightEnded(flightDb, flight.id, Date.now() * 1000);
-      } else {
-        // Not a stop of a flight that was captured: the flight stays open (not ended) for the next start.
-        const message = `agent failed to start: ${startError.message}`;
-        agentLog.error({ err: startError.message }, message);
-        store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: 'error', source: 'agent', code: 'agent-start-failed', message, data: { pid: process.pid } });
-        store.drain();
+      try {
+        flushRaw();
+        pipeline.finish();
+        // Every source has stopped: nothing reads a port any more, so the last writes may wait for
+        // the lock, but the whole DB phase (drain, then marking the flight ended) together for at
+        // most finalWaitMs (15 s) from here, on the monotonic clock, so the stop stays within
+        // systemd's TimeoutStopSec=30s whoever holds the lock. What the DB still refuses then is
+        // logged, not thrown: the samples are in the raw logs, and the DB is closed below anyway.
+        const deadlineMs = performance.now() + (options.finalWaitMs ?? FINAL_WAIT_MS);
+        if (startError === null) {
+          store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: 'info', source: 'agent', code: 'agent-stop', message: 'agent stopped cleanly', data: { pid: process.pid } });
+          isDrained = store.drain(deadlineMs);
+          isFlightEnded = markFlightEnded(flightDb, flight.id, deadlineMs, agentLog);
+        } else {
+          // Not a stop of a flight that was captured: the flight stays open (not ended) for the next start.
+          const message = `agent failed to start: ${startError.message}`;
+          agentLog.error({ err: startError.message }, message);
+          store.recordEvent({ tUs: Date.now() * 1000, monoUs: monoNowUs(), level: 'error', source: 'agent', code: 'agent-start-failed', message, data: { pid: process.pid } });
+          isDrained = store.drain(deadlineMs);
+        }
+      } finally {
+        flightDb.close();
       }
-      flightDb.close();
     }
-    return { flightId: flight.id, isNewFlight: isNew, sources: sources.map((s) => s.name), samplesWritten: store.samplesWritten };
+    const droppedSamples = store.droppedSamples;
+    if (!isDrained || droppedSamples > 0) {
+      agentLog.error({ droppedSamples, samplesWritten: store.samplesWritten }, `stopped with ${droppedSamples} sample(s) not stored in the flight DB (the raw logs keep every line)`);
+    }
+    return {
+      flightId: flight.id,
+      isNewFlight: isNew,
+      sources: sources.map((s) => s.name),
+      samplesWritten: store.samplesWritten,
+      droppedSamples,
+      isFlightEnded,
+      isCleanStop: isDrained && droppedSamples === 0 && isFlightEnded,
+    };
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Marks the flight ended, waiting for another connection's write lock at most until `deadlineMs`
+ * (performance.now() time), the rest of the shutdown's bound. False (logged) when the DB refused:
+ * the flight then stays "not ended", as after a crash: `capture-agent status` shows "ended -" and
+ * the next start on this array continues the same flight (an agent-restart event).
+ */
+function markFlightEnded(flightDb: FlightDb, flightId: string, deadlineMs: number, log: Logger): boolean {
+  const waitMs = Math.max(0, Math.min(FLIGHT_DB_BUSY_TIMEOUT_MS, Math.floor(deadlineMs - performance.now())));
+  try {
+    setBusyTimeout(flightDb, waitMs);
+    setFlightEnded(flightDb, flightId, Date.now() * 1000);
+    return true;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    log.error(
+      { err: (err as Error).message, code, flight: flightId, waitMs },
+      `flight ${flightId} could not be marked ended at stop (${String(code ?? (err as Error).message)}, waited ${waitMs} ms for the flight DB): it stays "not ended", as after a crash; status shows "ended -" and the next start continues this flight`,
+    );
+    return false;
   }
 }

@@ -20,7 +20,8 @@
 // then leaves the rest to the next one, so catching up never blocks the thread for long either.
 // Memory is bounded: past `maxHeldSamples` newer samples are not held (the raw logs keep every
 // line), which is reported once per episode (log + event), as is the recovery. drain()/close()
-// (shutdown) wait for the lock: nothing time-critical runs on the thread any more.
+// (shutdown) wait for the lock, but only until one monotonic deadline (finalWaitMs, or the
+// caller's): nothing time-critical runs on the thread any more, yet the stop must end in time.
 import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -76,7 +77,10 @@ export const FLUSH_BUDGET_MS = 50;
 
 /**
  * drain()/close() keep retrying a refused write this long, ms, before they give up (the samples
- * are in the raw logs). Below systemd's TimeoutStopSec=30s, which also covers stopping the sources.
+ * are in the raw logs): one bound for the whole shutdown write, however many batches are held
+ * (each try waits for the lock at most the time left). runAgent's whole shutdown DB phase (drain
+ * and marking the flight ended) stays within it too. Below systemd's TimeoutStopSec=30s, which
+ * also covers stopping the sources.
  */
 export const FINAL_WAIT_MS = 15_000;
 
@@ -286,6 +290,7 @@ interface HeldBatch {
  * refused flush until everything held is written.
  */
 interface RefusalEpisode {
+  /** performance.now() when the first write was refused (monotonic: a clock step does not change it). */
   startedMs: number;
   /** Writes refused so far (one per flush at most). */
   failures: number;
@@ -455,21 +460,23 @@ export class FlightStore {
 
   /**
    * Flushes and waits until every batch is committed (or given up). Inline: retries refused writes,
-   * waiting for the lock, for up to finalWaitMs (shutdown: a longer wait is fine there).
+   * waiting for the lock, until `deadlineMs` (a performance.now() time; default finalWaitMs from
+   * now), each try waiting at most the time left (shutdown: a longer wait is fine there); what is
+   * still refused then is dropped (counted in droppedSamples) and logged. True when everything
+   * queued is committed, false when something was given up at the deadline.
    */
-  drain(): void {
-    if (this.#thread === null) {
-      this.#writeAllInline();
-      return;
-    }
+  drain(deadlineMs: number = performance.now() + this.#finalWaitMs): boolean {
+    if (this.#thread === null) return this.#writeAllInline(deadlineMs);
+    const dropped = this.droppedSamples;
     this.flush();
     this.#thread.drain();
+    return this.droppedSamples === dropped;
   }
 
-  /** Drains and ends the writer thread (closing its connection); the store must not be used after. */
+  /** Drains (inline: for up to finalWaitMs) and ends the writer thread (closing its connection); the store must not be used after. */
   close(): void {
     if (this.#thread === null) {
-      this.#writeAllInline();
+      this.#writeAllInline(performance.now() + this.#finalWaitMs);
       return;
     }
     this.flush();
@@ -573,15 +580,25 @@ export class FlightStore {
 
   /**
    * Inline write: held batches in order, then the open one, each waiting at most `waitMs` for the
-   * lock; held batches only while under `budgetMs` (at least one per call).
+   * lock; held batches only while under `budgetMs` (at least one per call). With `deadlineMs` (a
+   * performance.now() time; shutdown), each batch instead waits at most the time left until it (and
+   * at most `waitMs`), set just before its commit, and none is tried once it has passed.
    */
-  #writeInline(waitMs: number, budgetMs: number): void {
+  #writeInline(waitMs: number, budgetMs: number, deadlineMs?: number): void {
     if (this.#held.length === 0 && this.#isOpenEmpty()) return;
     const startedMs = performance.now();
     const previousWaitMs = setBusyTimeout(this.flightDb, waitMs);
+    // Before each commit: false when the deadline has passed (nothing more is tried).
+    const mayTry = (): boolean => {
+      if (deadlineMs === undefined) return true;
+      const leftMs = Math.floor(deadlineMs - performance.now());
+      if (leftMs <= 0) return false;
+      setBusyTimeout(this.flightDb, Math.min(leftMs, waitMs));
+      return true;
+    };
     try {
       while (this.#held.length > 0) {
-        if (!this.#commit(this.#held[0]!)) return;
+        if (!mayTry() || !this.#commit(this.#held[0]!)) return;
         this.#heldBatchSamples -= this.#held.shift()!.samples;
         if (this.#held.length > 0 && performance.now() - startedMs >= budgetMs) return;
       }
@@ -589,7 +606,7 @@ export class FlightStore {
         if (this.#badRow !== null) this.#takeOpen(); // dropped and logged
         else {
           // Built without resetting the queue: refused, the open batch goes on growing.
-          if (!this.#commit({ batch: this.#buildOpen(), samples: this.#openSamples })) return;
+          if (!mayTry() || !this.#commit({ batch: this.#buildOpen(), samples: this.#openSamples })) return;
           this.#resetOpen();
         }
       }
@@ -600,39 +617,42 @@ export class FlightStore {
   }
 
   /**
-   * Inline, at shutdown: writes everything, retrying refused writes for up to finalWaitMs, each
-   * try waiting for the lock up to FLIGHT_DB_BUSY_TIMEOUT_MS. Blocking here is fine: the sources
-   * have stopped (or the caller wants everything on disk before it goes on), nothing time-critical
-   * runs on the thread. What is still refused at the end is dropped and logged (the raw logs have it).
+   * Inline, at shutdown: writes everything, retrying refused writes until `deadlineMs` (a
+   * performance.now() time: monotonic, so a clock step at shutdown neither stretches nor cuts the
+   * wait), each batch's try waiting for the lock at most the time left (and at most
+   * FLIGHT_DB_BUSY_TIMEOUT_MS). Blocking here is fine: the sources have stopped (or the caller wants
+   * everything on disk before it goes on), nothing time-critical runs on the thread. What is still
+   * not written at the deadline is dropped and logged (the raw logs have it); false then.
    */
-  #writeAllInline(): void {
-    const deadlineMs = Date.now() + this.#finalWaitMs;
+  #writeAllInline(deadlineMs: number): boolean {
+    const startedMs = performance.now();
     for (;;) {
-      const remainingMs = deadlineMs - Date.now();
-      this.#writeInline(Math.max(0, Math.min(remainingMs, FLIGHT_DB_BUSY_TIMEOUT_MS)), Number.POSITIVE_INFINITY);
+      this.#writeInline(FLIGHT_DB_BUSY_TIMEOUT_MS, Number.POSITIVE_INFINITY, deadlineMs);
       // Empty: all written. Not empty without a refusal: the recovery report just queued.
-      if (this.#held.length === 0 && this.#isOpenEmpty()) return;
-      if (this.#episode === null) continue;
-      if (Date.now() >= deadlineMs) break;
-      sleepSync(Math.min(100, deadlineMs - Date.now())); // a full disk refuses at once: do not spin
+      if (this.#held.length === 0 && this.#isOpenEmpty()) return true;
+      const leftMs = deadlineMs - performance.now();
+      if (leftMs <= 0) break;
+      if (this.#episode !== null) sleepSync(Math.min(100, Math.floor(leftMs))); // a full disk refuses at once: do not spin
     }
     const samples = this.pendingSamples;
     const episode = this.#episode;
+    const waitedMs = Math.round(performance.now() - startedMs);
     this.#log.error(
-      { samples, heldForMs: episode === null ? 0 : Date.now() - episode.startedMs, code: episode?.lastCode, err: episode?.lastError, finalWaitMs: this.#finalWaitMs },
-      `flight DB still refuses writes after waiting ${this.#finalWaitMs} ms at shutdown: ${samples} sample(s) and the counters and events with them are not stored (the raw logs keep every line)`,
+      { samples, waitedMs, heldForMs: episode === null ? 0 : Math.round(performance.now() - episode.startedMs), failures: episode?.failures ?? 0, code: episode?.lastCode, err: episode?.lastError, finalWaitMs: this.#finalWaitMs },
+      `flight DB still refuses writes after waiting ${waitedMs} ms at shutdown: ${samples} sample(s) and the counters and events with them are not stored (the raw logs keep every line)`,
     );
     this.#droppedSamples += samples;
     this.#held = [];
     this.#heldBatchSamples = 0;
     this.#resetOpen();
     this.#episode = null;
+    return false;
   }
 
   /** A write was refused transiently: the batch stays; a lock quietly, other causes once per episode as an error. */
   #refused(err: Error, code: string): void {
     const episode = (this.#episode ??= {
-      startedMs: Date.now(),
+      startedMs: performance.now(),
       failures: 0,
       lastCode: code,
       lastError: err.message,
@@ -645,7 +665,7 @@ export class FlightStore {
     episode.lastCode = code;
     episode.lastError = err.message;
     episode.peakHeldSamples = Math.max(episode.peakHeldSamples, this.pendingSamples);
-    const data = { err: err.message, code, heldSamples: this.pendingSamples, failures: episode.failures, heldForMs: Date.now() - episode.startedMs };
+    const data = { err: err.message, code, heldSamples: this.pendingSamples, failures: episode.failures, heldForMs: Math.round(performance.now() - episode.startedMs) };
     if (isLockCode(code)) this.#log.debug(data, 'flight DB busy: batch held for the next flush');
     else if (!episode.isErrorLogged) {
       episode.isErrorLogged = true;
@@ -659,7 +679,7 @@ export class FlightStore {
     episode.droppedSamples++;
     if (episode.isLimitReported) return;
     episode.isLimitReported = true;
-    const heldForMs = Date.now() - episode.startedMs;
+    const heldForMs = Math.round(performance.now() - episode.startedMs);
     const message =
       `flight DB has refused writes for ${(heldForMs / 1000).toFixed(1)} s (${episode.lastCode}): ${this.pendingSamples} samples held in ` +
       `memory, the limit; newer samples are not stored in the DB until it accepts writes again (the raw logs keep every line)`;
@@ -676,7 +696,7 @@ export class FlightStore {
   /** Everything held is written: the episode ends; reported when it was (limit, or an error logged). */
   #recovered(episode: RefusalEpisode): void {
     this.#episode = null;
-    const heldForMs = Date.now() - episode.startedMs;
+    const heldForMs = Math.round(performance.now() - episode.startedMs);
     const data = {
       heldForMs,
       failures: episode.failures,
