@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { runAgent } from '../agent/index.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../log/index.js';
-import { reportFailure } from './errors.js';
+import { EXIT, reportFailure } from './errors.js';
 
 export interface RunCommandOptions {
   config: string;
@@ -34,7 +34,17 @@ export async function runCommand(opts: RunCommandOptions): Promise<void> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     try {
-      await runAgent({ config, log, signal: controller.signal, lastFlushSignal: lastFlush.signal });
+      const summary = await runAgent({ config, log, signal: controller.signal, lastFlushSignal: lastFlush.signal });
+      if (!summary.isCleanStop) {
+        // Stopped, but the flight DB refused part of the last writes (another process held its
+        // lock past the shutdown's bound, or the disk failed): not a clean stop, so not exit 0.
+        const what = [
+          summary.droppedSamples > 0 ? `${summary.droppedSamples} sample(s) are not in the flight DB (the raw logs have every line)` : null,
+          summary.isFlightEnded ? null : 'the flight could not be marked ended (status shows "ended -"; the next start continues it)',
+        ].filter((x) => x !== null);
+        process.stderr.write(`capture-agent: stopped, but ${what.join('; ') || 'the last writes to the flight DB were refused'}\n`);
+        process.exitCode = EXIT.ARRAY;
+      }
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

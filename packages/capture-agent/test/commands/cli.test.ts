@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentPool, runCli } from '../helpers/agent.js';
 import { add, expectedFromLog, fixture, writeConfig } from '../helpers/flight.js';
 import { waitFor } from '../helpers/pty.js';
+import { holdWriteLock, killLockHolders } from '../store/lock-holder.js';
 
 let dir: string;
 const agents = new AgentPool();
@@ -15,6 +16,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ca-cli-'));
 });
 afterEach(async () => {
+  killLockHolders();
   await agents.killAll();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -85,6 +87,21 @@ describe('capture-agent run: one agent per array', () => {
     }, 'status shows the running agent and the missing port');
     first.child.kill('SIGTERM');
     expect((await first.exited).code).toBe(0);
+  });
+});
+
+describe('capture-agent run: a stop the flight DB refuses', () => {
+  it('exits 4 with one line when another process holds the flight DB through the whole stop (15 s bound)', async () => {
+    const array = join(dir, 'array');
+    const config = writeConfig(dir, array, [{ name: 'gps', role: 'gps', path: join(dir, 'no-such-device') }]);
+    const agent = agents.run(config);
+    await agent.waitForLog((r) => typeof r.msg === 'string' && r.msg.startsWith('capturing'), 'agent capturing');
+    // An operator's sqlite3 shell left in a transaction, say: it never lets go.
+    await holdWriteLock(join(array, 'flight.db'));
+    agent.child.kill('SIGTERM');
+    const { code } = await agent.exited;
+    expect(code).toBe(4);
+    expect(agent.stderr()).toMatch(/^capture-agent: stopped, but .*the flight could not be marked ended/m);
   });
 });
 
