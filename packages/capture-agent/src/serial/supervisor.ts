@@ -4,7 +4,11 @@
 // reopened (a hung USB adapter often needs it); while it stays silent it is reopened again after
 // twice as long each time (up to SILENT_REOPEN_MAX_MS), and listens in between: cycling it often
 // would lose whatever arrives while it is closed, never cycling it would leave a port that opened
-// but delivers nothing open for ever. Every status change is reported once.
+// but delivers nothing open for ever. An open that never calls back (serialport opens on libuv's
+// thread pool: a pool starved by I/O stuck on a hung disk or USB device, or a driver whose open
+// blocks) is given up on after openTimeoutMs and counts as a failed open; whatever it opens later is
+// closed unread. No close or open that never calls back holds up a reopen or stop() for more than
+// CLOSE_WAIT_MS. Every status change is reported once.
 import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../log/index.js';
@@ -19,6 +23,14 @@ import { PortError } from './portError.js';
  * 'Cannot lock port' (seen about once in 300 immediate reopens on a PTY), a needless failed attempt.
  */
 const CLOSE_WAIT_MS = 2000;
+/**
+ * Longest wait for a port's open() to call back, ms, before the attempt counts as failed. A healthy
+ * open (open(2), flock, termios) takes milliseconds; a USB serial driver may wait on a control
+ * transfer, whose usual timeout in Linux drivers is 5 s (USB_CTRL_SET_TIMEOUT): 10 s lets such a slow
+ * but working open finish, yet a port stuck behind a starved thread pool or a blocked driver is
+ * reported and retried within seconds instead of never.
+ */
+export const OPEN_TIMEOUT_MS = 10_000;
 /** Longest silence between two watchdog reopens of a port that stays silent, ms (or watchdogMs, if longer). */
 export const SILENT_REOPEN_MAX_MS = 60_000;
 
@@ -44,6 +56,22 @@ export interface PortSink {
   status(change: PortStatusChange): void;
 }
 
+/** Settings of the supervisor itself (the port's own are in its PortConfig). */
+export interface PortSupervisorOptions {
+  /** Longest wait for an open to call back, ms. Default OPEN_TIMEOUT_MS; tests use less. */
+  openTimeoutMs?: number;
+}
+
+/** One call of open() on a port object. */
+interface OpenAttempt {
+  /** Generation: every open() gets the next number; only the current one's callback is used. */
+  readonly attempt: number;
+  readonly port: SerialPort;
+  readonly startedMonoUs: number;
+  /** Resolves once the port is let go of: its open called back, and any descriptor that is not used closed (or CLOSE_WAIT_MS passed). */
+  readonly released: Promise<void>;
+}
+
 export class PortSupervisor {
   readonly #config: PortConfig;
   readonly #sink: PortSink;
@@ -52,8 +80,21 @@ export class PortSupervisor {
   #port: SerialPort | null = null;
   #state: PortState | null = null;
   #isStopped = false;
-  /** The port whose open() has not called back yet; `released` resolves once it is let go of. */
-  #opening: { port: SerialPort; released: Promise<void> } | null = null;
+  /** stop() has returned: bytes a close still pending then delivers have nowhere to go. */
+  #isClosed = false;
+  readonly #openTimeoutMs: number;
+  /** Number of the last open() started (see OpenAttempt.attempt). */
+  #attempt = 0;
+  /** The current attempt, whose open() has not called back yet. */
+  #opening: OpenAttempt | null = null;
+  #openTimer: NodeJS.Timeout | null = null;
+  /**
+   * An attempt given up on (open timed out) that is not let go of yet. While it is, no other open
+   * of this port is started: each would be one more pool thread held if the driver blocks (until
+   * the whole process's pool, file I/O included, is starved), and it would race the late one for
+   * the device's lock.
+   */
+  #stale: OpenAttempt | null = null;
   /** A lost port's close that the reopen waits for (at most CLOSE_WAIT_MS); stop() waits for it too. */
   #closing: Promise<void> | null = null;
   #retryDelayMs: number;
@@ -68,10 +109,11 @@ export class PortSupervisor {
   #silentReopens = 0;
   #lineErrors = 0;
 
-  constructor(config: PortConfig, sink: PortSink, log: Logger) {
+  constructor(config: PortConfig, sink: PortSink, log: Logger, options: PortSupervisorOptions = {}) {
     this.#config = config;
     this.#sink = sink;
     this.#log = log;
+    this.#openTimeoutMs = options.openTimeoutMs ?? OPEN_TIMEOUT_MS;
     this.#retryDelayMs = config.reconnectMinMs;
     this.#splitter = new LineSplitter(config.maxLineBytes, (bytes, isCut) => this.#deliver(bytes, isCut));
   }
@@ -106,15 +148,21 @@ export class PortSupervisor {
 
   start(): void {
     this.#isStopped = false;
+    this.#isClosed = false;
     this.#open();
   }
 
-  /** Closes the port and emits any partial line held. Resolves when the device is closed. */
+  /**
+   * Closes the port and emits any partial line held. Resolves when the device is closed, or after
+   * CLOSE_WAIT_MS if an open or a close does not call back (whatever such an open opens later is
+   * closed unread).
+   */
   async stop(): Promise<void> {
     this.#isStopped = true;
     this.#clearTimers();
     await this.#closePort();
     this.#splitter.flush();
+    this.#isClosed = true;
     this.#setState('closed', null);
   }
 
@@ -131,6 +179,14 @@ export class PortSupervisor {
   #open(): void {
     if (this.#isStopped) return;
     const { name, path } = this.#config;
+    const stale = this.#stale;
+    if (stale !== null) {
+      // See #stale: this attempt fails at once; the next follows with the usual backoff.
+      const pendingMs = Math.round((monoNowUs() - stale.startedMonoUs) / 1000);
+      this.#log.debug({ port: name, path, attempt: stale.attempt, pendingMs }, 'an open given up on has not returned yet: not opening again');
+      this.#fail(new PortError('OPEN_FAILED', name, path, `an earlier open has not returned after ${pendingMs} ms`));
+      return;
+    }
     if (!existsSync(path)) {
       this.#fail(new PortError('MISSING', name, path, 'device not found'));
       return;
@@ -152,11 +208,6 @@ export class PortSupervisor {
       return;
     }
     this.#port = port;
-    /** Stopped before this port finished opening: it is closed unread, nothing from it is delivered. */
-    let isAbandoned = false;
-    port.on('data', (chunk: Buffer) => {
-      if (!isAbandoned) this.#onData(chunk);
-    });
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
       if (this.#port !== port) return;
       this.#port = null;
@@ -171,16 +222,26 @@ export class PortSupervisor {
       this.#lost(new PortError('READ_ERROR', name, path, err.message));
     });
     let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    this.#opening = { port, released };
+    const opening: OpenAttempt = {
+      attempt: ++this.#attempt,
+      port,
+      startedMonoUs: monoNowUs(),
+      released: new Promise<void>((resolve) => (release = resolve)),
+    };
+    this.#opening = opening;
+    this.#openTimer = setTimeout(() => this.#openTimedOut(opening), this.#openTimeoutMs);
     port.open((err) => {
-      if (this.#opening?.port === port) this.#opening = null;
-      // Stopped while opening: the device may be open now; close it here (stop() waits for this),
-      // or it would stay open with its data listener and keep the process alive.
-      if (this.#isStopped || this.#port !== port) {
-        isAbandoned = true;
-        if (!err && port.isOpen) port.close(() => release());
-        else release();
+      const isCurrent = this.#opening?.attempt === opening.attempt && !this.#isStopped;
+      if (this.#opening?.attempt === opening.attempt) {
+        this.#opening = null;
+        if (this.#openTimer) clearTimeout(this.#openTimer);
+        this.#openTimer = null;
+      }
+      if (!isCurrent) {
+        // Timed out or stopped meanwhile: it is not the port any more. What it opened is closed
+        // (stop() waits for that, boundedly) and never read: it has no 'data' listener, so nothing
+        // is read from it, twice or beside the current port.
+        this.#letGo(opening, !err && port.isOpen, release);
         return;
       }
       release();
@@ -189,6 +250,9 @@ export class PortSupervisor {
         this.#fail(new PortError('OPEN_FAILED', name, path, err.message));
         return;
       }
+      // Only now does the port start reading (a 'data' listener makes the stream flow): a port
+      // given up on must not read (and lose) bytes before its late open is seen and closed.
+      port.on('data', (chunk: Buffer) => this.#onData(chunk));
       this.#hasEverOpened = true;
       this.#openCount++;
       this.#lastByteMonoUs = monoNowUs();
@@ -198,7 +262,71 @@ export class PortSupervisor {
     });
   }
 
+  /** The current open has not called back within openTimeoutMs: a failed open, retried with backoff. */
+  #openTimedOut(opening: OpenAttempt): void {
+    this.#openTimer = null;
+    if (this.#opening?.attempt !== opening.attempt || this.#isStopped) return;
+    this.#opening = null;
+    this.#stale = opening;
+    // Its close/error events are ignored from now on; its open callback sees it is not current.
+    if (this.#port === opening.port) this.#port = null;
+    const { name, path } = this.#config;
+    this.#log.warn({ port: name, path, attempt: opening.attempt, openTimeoutMs: this.#openTimeoutMs }, 'open did not return: counted as failed; if it opens later, that descriptor is closed unread');
+    this.#fail(
+      new PortError('OPEN_FAILED', name, path, `open timed out after ${this.#openTimeoutMs} ms (the driver or the I/O thread pool did not answer)`),
+    );
+  }
+
+  /**
+   * A port object that is not the port any more (its attempt timed out, or stop() came first) has
+   * called back from open(): closes what it opened, then lets it go.
+   */
+  #letGo(opening: OpenAttempt, isOpen: boolean, release: () => void): void {
+    const done = (): void => {
+      if (this.#stale?.attempt === opening.attempt) this.#stale = null;
+      release();
+    };
+    if (!isOpen) {
+      done();
+      return;
+    }
+    const { name, path } = this.#config;
+    const lateMs = Math.round((monoNowUs() - opening.startedMonoUs) / 1000);
+    this.#log.info({ port: name, path, attempt: opening.attempt, lateMs, isStopped: this.#isStopped }, 'an open given up on succeeded late: closing it unread');
+    this.#closeBounded(opening.port, done);
+  }
+
+  /**
+   * Closes `port`; `done` runs once, when the close calls back or after CLOSE_WAIT_MS, whichever
+   * comes first: a close stuck in the driver or behind a starved thread pool must hold up neither
+   * a reopen nor stop(). (serialport stops polling the descriptor at once, so it reads no more.)
+   */
+  #closeBounded(port: SerialPort, done: () => void): void {
+    let isDone = false;
+    const finish = (): void => {
+      if (isDone) return;
+      isDone = true;
+      clearTimeout(bound);
+      done();
+    };
+    const bound = setTimeout(() => {
+      this.#log.warn({ port: this.#config.name, path: this.#config.path, closeWaitMs: CLOSE_WAIT_MS }, 'close did not return: going on without it');
+      finish();
+    }, CLOSE_WAIT_MS);
+    try {
+      port.close(finish);
+    } catch {
+      finish();
+    }
+  }
+
   #onData(chunk: Buffer): void {
+    if (this.#isClosed) {
+      // A read that completed after stop() gave up waiting for this port's close: the sink (its
+      // raw log) is closed by now.
+      this.#log.warn({ port: this.#config.name, path: this.#config.path, bytes: chunk.length }, 'bytes received after the port was stopped: not recorded');
+      return;
+    }
     const monoUs = monoNowUs();
     this.#lastByteMonoUs = monoUs;
     this.#chunkMonoUs = monoUs;
@@ -281,20 +409,14 @@ export class PortSupervisor {
       return;
     }
     // Reopen only once the old descriptor is closed (or after CLOSE_WAIT_MS): it holds the lock.
-    let isRetried = false;
     let closed!: () => void;
     const closing = new Promise<void>((resolve) => (closed = resolve));
     this.#closing = closing;
-    const retry = (): void => {
-      if (isRetried) return;
-      isRetried = true;
-      clearTimeout(bound);
+    this.#closeBounded(port, () => {
       if (this.#closing === closing) this.#closing = null;
       closed();
       reopen();
-    };
-    const bound = setTimeout(retry, CLOSE_WAIT_MS);
-    port.close(retry);
+    });
   }
 
   /** Opening failed: report and retry. */
@@ -319,19 +441,38 @@ export class PortSupervisor {
   #clearTimers(): void {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#watchdog) clearTimeout(this.#watchdog);
+    if (this.#openTimer) clearTimeout(this.#openTimer);
     this.#retryTimer = null;
     this.#watchdog = null;
+    this.#openTimer = null;
   }
 
+  /**
+   * stop()'s part: closes the port and waits for every open and close still pending, together at
+   * most CLOSE_WAIT_MS. An open still pending closes what it opens whenever it calls back.
+   */
   #closePort(): Promise<void> {
     const port = this.#port;
     this.#port = null;
+    const pending: Promise<void>[] = [];
     const opening = this.#opening;
     this.#opening = null;
-    const closing = this.#closing ?? Promise.resolve();
-    // Still opening: its open callback closes what it opened, then this resolves.
-    if (opening !== null) return Promise.all([opening.released, closing]).then(() => undefined);
-    if (!port?.isOpen) return closing;
-    return Promise.all([new Promise<void>((resolve) => port.close(() => resolve())), closing]).then(() => undefined);
+    // Still opening: its open callback closes what it opened, then `released` resolves.
+    if (opening !== null) pending.push(opening.released);
+    else if (port?.isOpen) pending.push(new Promise<void>((resolve) => this.#closeBounded(port, resolve)));
+    if (this.#stale !== null) pending.push(this.#stale.released);
+    if (this.#closing !== null) pending.push(this.#closing);
+    if (pending.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const bound = setTimeout(() => {
+        const { name, path } = this.#config;
+        this.#log.warn({ port: name, path, closeWaitMs: CLOSE_WAIT_MS, attempt: opening?.attempt ?? this.#stale?.attempt ?? null }, 'stopping without waiting longer for an open or close that has not returned');
+        resolve();
+      }, CLOSE_WAIT_MS);
+      void Promise.all(pending).then(() => {
+        clearTimeout(bound);
+        resolve();
+      });
+    });
   }
 }
