@@ -421,6 +421,9 @@ export class PortSupervisor {
 
   /** Opening failed: report and retry. */
   #fail(error: PortError): void {
+    // A device that failed (gone while closed for a silent reopen, say) is watched as a new one
+    // once it opens again: silence limit watchdogMs, not the doubled one of before.
+    this.#silentReopens = 0;
     const isMissingAtStart = !this.#hasEverOpened && error.code === 'MISSING';
     this.#setState(isMissingAtStart ? 'missing' : 'reconnecting', error);
     this.#scheduleRetry();

@@ -100,6 +100,29 @@ describe('PortSupervisor on a PTY', () => {
     expect(states.map((s) => s.state)).toEqual(['open', 'silent', 'open']);
   });
 
+  it('a device that went away while closed for a silent reopen is watched as a new one once it is back: silence limit watchdogMs again', async () => {
+    const dev = join(dir, 'alt');
+    const host = join(dir, 'alt-host');
+    let pty = await makePty(dev, host);
+    ptys.push(pty);
+    const { lines, log } = capturedLog();
+    const { sup } = supervise(dev, { watchdogMs: 100, reconnectMinMs: 300, reconnectMaxMs: 400 }, log);
+    const stillSilent = (): Record<string, unknown>[] => lines().filter((l) => l.msg === 'port still silent: reopening it');
+    await waitFor(() => stillSilent().length >= 3, 'three silent reopens', 10_000);
+    // Unplugged while the port is closed for the next reopen (reconnectMinMs): that open fails.
+    const n = stillSilent().length;
+    await waitFor(() => stillSilent().length > n, 'the next silent reopen', 10_000);
+    await pty.unplug();
+    await waitFor(() => sup.state === 'reconnecting', 'the reopen fails');
+    pty = await makePty(dev, host);
+    ptys.push(pty);
+    await waitFor(() => sup.state === 'open', 'open after the replug');
+    const before = stillSilent().length;
+    await waitFor(() => stillSilent().length > before, 'a silent reopen of the replugged device', 10_000);
+    // Counted from the replug: the first reopen after it was declared silent (1), not the 5th+.
+    expect(stillSilent()[before]?.reopens).toBe(1);
+  });
+
   it('silent at start behind an instrument that holds its data for a reader (hardware-sim --wait-reader): reopened by the watchdog, then read once it talks', async () => {
     const dev = join(dir, 'alt');
     const inst = await makeInstrumentPty(dev, { waitSlave: true, ignoreEof: true, ptyIntervalS: 0.05 });
