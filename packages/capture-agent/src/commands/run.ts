@@ -52,6 +52,10 @@ export async function runCommand(opts: RunCommandOptions): Promise<void> {
   } catch (err) {
     reportFailure(err, opts.verbose === true);
   }
+  // Stopped: everything is flushed and closed (the logger writes synchronously). An open or close
+  // still stuck in libuv's thread pool (a blocked driver; the supervisor stopped waiting for it)
+  // would otherwise keep the process alive until systemd's stop timeout kills it.
+  process.exit();
 }
 
 export function registerRun(program: Command): void {
