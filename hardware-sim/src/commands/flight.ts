@@ -68,7 +68,7 @@ export function flightCommand(): Command {
     .option('--fault <NAME[:PARAM][@TARGET]>', 'inject a fault (repeatable, see the list below)', collect, [])
     .option('--start-delay <S>', 'seconds between writing the config and the first byte', numberArg('must be a number >= 0', (n) => n >= 0), DEFAULT_START_DELAY_S)
     .option('--start-utc <ISO>', 'UTC of the first instant (default: the wall clock when streaming starts)')
-    .option('--wait-reader', 'also wait until a reader has opened every port before streaming, and never drop unread data (without it, what nobody reads is dropped, as on a real wire)')
+    .option('--wait-reader', 'also wait until a reader has opened every port before streaming; data goes into a port only while a reader has it open (from 250 ms after each open), and what a reader had not read when it closed the port goes to its next reader: nothing is lost to a reopen (without it, what nobody reads is dropped, as on a real wire)')
     .option('--linger <MS>', 'ms to keep the ports after the last byte reached the PTY', numberArg('must be a number >= 0', (n) => n >= 0), DEFAULT_FLIGHT_LINGER_MS)
     .option('--aircraft <NAME>', 'aircraft name in the agent config', 'SIM-1')
     .option('--json', 'print the report as JSON')

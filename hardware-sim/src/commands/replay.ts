@@ -55,8 +55,12 @@ A port nobody reads: like a real wire, what is sent while no process has the por
 or the reader went away) is dropped (counted as droppedBytes in the report) once a few kB are
 queued, so a reader that opens later gets current data (plus at most ~4 kB queued before). A reader
 that has the port open but reads slowly holds the replay back instead: nothing is dropped. With
---wait-reader nothing is ever dropped: data is held until a reader has opened every port, and
-writes wait while nobody reads. Who has a port open is read from /proc: a reader running as
+--wait-reader data is held until a reader has opened every port, then goes into a port only while
+a reader has it open (from 250 ms after each open: serialport's open flushes the PTY); writes wait
+while nobody has it open, and what a reader had not read when it closed the port (also what was
+written in the up to 100 ms before that was noticed) is given first to the next reader: every byte
+is read by a reader if one comes back before the end (what is still held then counts as
+droppedBytes). Not covered: a reader that closes and reopens within 100 ms. Who has a port open is read from /proc: a reader running as
 another user whose /proc we may not read looks like no reader (run both as the same user); where
 there is no /proc, nothing is dropped and writes wait.
 
@@ -80,7 +84,7 @@ The report (per port: lines, bytes) goes to stdout; --json makes it machine-read
     .option('--fast', 'write as fast as the reader takes it')
     .option('--loop', 'start again at the end, until Ctrl-C')
     .option('--linger <MS>', 'ms to keep the ports after the last byte reached the PTY', numberArg('must be a number >= 0', (n) => n >= 0), DEFAULT_LINGER_MS)
-    .option('--wait-reader', 'hold the data back until a reader has opened every port; never drop unread data')
+    .option('--wait-reader', 'hold the data back until a reader has opened every port; data goes in only while a reader has the port open, and what it had not read when it closed goes to the next reader')
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',

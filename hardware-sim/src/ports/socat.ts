@@ -49,15 +49,23 @@ export async function clearStaleLink(path: string): Promise<void> {
 /**
  * Starts `socat STDIO pty,raw,echo=0,link=PATH` and waits until the symlink exists. `raw,echo=0`
  * makes the PTY pass every byte unchanged (no CR/LF mapping, no XON/XOFF, no echo).
- * `wait-slave` holds data back until a reader opens the slave. With it socat keeps no descriptor of
- * its own on the slave, so a reader closing the port (an agent reopening a silent port) is an EOF
- * on the master: socat would end 0.5 s later, hang up the PTY (the reopened port fails as 'bad file
- * descriptor') and remove the path, and the port would be gone for good. `ignoreeof` keeps it for
- * the next reader, as a real device stays when its port is closed.
+ *
+ * With `waitForReader`: `socat -u STDIO pty,...,wait-slave`. `wait-slave` holds data back until the
+ * FIRST reader opens the slave (after that, what socat is given goes into the PTY whether anyone
+ * has it open or not, and a reader opening the port flushes what is queued there: serialport's open
+ * does tcflush; PtyPort decides itself when data may go in, see pty.ts). With wait-slave socat keeps
+ * no descriptor of its own on the slave, so a reader closing the port (an agent reopening a silent
+ * port) is an EOF when socat reads the master: it would end 0.5 s later, hang up the PTY and remove
+ * the path. `-u` (one way: stdin into the PTY) makes socat never read the master, so it never sees
+ * that EOF and the port stays for the next reader, as a real device stays when its port is closed.
+ * (`ignoreeof`, used before, kept the port but made socat do blocking reads on the master after the
+ * first EOF: with a reader that has the port open and writes nothing, socat then sat in read() and
+ * passed nothing more on.) The cost: what a reader writes to the port is not read by anyone (after
+ * the few kB a PTY holds, its writes block); without waitForReader it is read and counted.
  */
 export async function startSocatPty(linkPath: string, waitForReader: boolean): Promise<SocatPty> {
-  const ptyAddress = `pty,raw,echo=0,link=${linkPath}${waitForReader ? ',wait-slave,ignoreeof' : ''}`;
-  const started = await startSocat(['STDIO', ptyAddress], [linkPath]);
+  const ptyAddress = `pty,raw,echo=0,link=${linkPath}${waitForReader ? ',wait-slave' : ''}`;
+  const started = await startSocat(waitForReader ? ['-u', 'STDIO', ptyAddress] : ['STDIO', ptyAddress], [linkPath]);
   return { ...started, devicePath: started.devicePaths[0] ?? '' };
 }
 
@@ -67,6 +75,7 @@ export async function startSocatPair(pathA: string, pathB: string): Promise<{ ch
 }
 
 async function startSocat(
+  /** socat's options and addresses, after `-d -d`. */
   addresses: string[],
   links: string[],
 ): Promise<{ child: SocatChild; devicePaths: string[]; transferStarted: Promise<void>; outputBytes: () => number }> {
@@ -184,6 +193,43 @@ async function scanPtyHolders(): Promise<Map<string, Set<number>> | null> {
     }),
   );
   return out;
+}
+
+/**
+ * The processes other than socat that hold the PTY slave open (a full /proc scan, reused for up to
+ * HOLDERS_CACHE_MS), or null where /proc cannot tell.
+ */
+export async function ptyReaderPids(devicePath: string, socatPid: number | undefined): Promise<Set<number> | null> {
+  const holders = await ptyHolders();
+  if (!holders) return null;
+  return new Set([...(holders.get(devicePath) ?? [])].filter((pid) => pid !== socatPid));
+}
+
+/**
+ * The descriptors (as `/proc/PID/fd/N` paths) by which `pids` hold `devicePath` open, read afresh
+ * from those processes' fd tables only (no scan of every process); empty when none of them does.
+ */
+export async function ptyFdsOf(pids: ReadonlySet<number>, devicePath: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = await readdir(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      const path = `/proc/${pid}/fd/${fd}`;
+      if ((await readlink(path).catch(() => '')) === devicePath) out.push(path);
+    }
+  }
+  return out;
+}
+
+/** Whether one of these `/proc/PID/fd/N` still points at `devicePath` (one readlink each). */
+export async function fdsStillOn(fdPaths: readonly string[], devicePath: string): Promise<boolean> {
+  for (const path of fdPaths) if ((await readlink(path).catch(() => '')) === devicePath) return true;
+  return false;
 }
 
 /**

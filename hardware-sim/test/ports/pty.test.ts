@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { lstat, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -173,6 +174,70 @@ describe('PtyPort', () => {
     await second.waitFor(6);
     expect(second.bytes.toString()).toBe('after\n');
     expect(second.closed).toBe(false);
+  });
+
+  it('with waitForReader, a reader that closes the port and opens it again gets what was written meanwhile and what it had not read: nothing is flushed away by its reopen', async () => {
+    const dir = await tempDir();
+    const port = await PtyPort.open({ path: join(dir, 'gps'), waitForReader: true });
+    let reader = await Collector.open(port.path);
+    await port.readerReady();
+    await port.write(Buffer.from('one\n'));
+    await reader.waitFor(4);
+    let got = reader.bytes.toString();
+    // The agent's watchdog closes a silent port; the instrument talks again meanwhile.
+    await reader.close();
+    await port.write(Buffer.from('two\n')); // at once: before the simulator can have noticed the close
+    await new Promise((r) => setTimeout(r, 250)); // the agent's pause before it reopens
+    reader = await Collector.open(port.path);
+    await new Promise((r) => setTimeout(r, READER_SETTLE_MS));
+    await port.write(Buffer.from('three\n'));
+    // Bounded: on a failure, what arrived is shown instead of a hang.
+    await Promise.race([reader.waitFor(10), new Promise((r) => setTimeout(r, 3000))]);
+    got += reader.bytes.toString();
+    expect(got).toBe('one\ntwo\nthree\n');
+    expect(port.bytesWritten).toBe(14);
+    expect(port.bytesDropped).toBe(0);
+    expect(await port.deliveredBytes()).toBe(14);
+    // And it keeps flowing, line by line (socat with ignoreeof sat in a read of the PTY after its
+    // reader's first close, and passed nothing more on while the new reader wrote nothing).
+    for (let i = 0; i < 5; i++) {
+      const size = reader.size + 6;
+      await port.write(Buffer.from(`more${i}\n`));
+      await Promise.race([reader.waitFor(size), new Promise((r) => setTimeout(r, 3000))]);
+      expect(reader.bytes.toString()).toMatch(new RegExp(`more${i}\\n$`));
+    }
+    expect(await port.deliveredBytes()).toBe(44);
+
+    // A reader that closes the port with bytes it has not read: they go to the next reader, first.
+    // (A plain descriptor that never reads: a paused serialport has read them into its own buffer.)
+    await reader.close();
+    await new Promise((r) => setTimeout(r, 250));
+    const idle = openSync(port.path, fsConstants.O_RDONLY | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK);
+    await port.write(Buffer.from('four\n'));
+    await new Promise((r) => setTimeout(r, 100));
+    closeSync(idle);
+    await new Promise((r) => setTimeout(r, 250));
+    const last = await Collector.open(port.path);
+    await port.write(Buffer.from('five\n'));
+    await Promise.race([last.waitFor(10), new Promise((r) => setTimeout(r, 3000))]);
+    expect(last.bytes.toString()).toBe('four\nfive\n');
+    expect(port.bytesDropped).toBe(0);
+    expect(await port.deliveredBytes()).toBe(54);
+  });
+
+  it('with waitForReader, a replugged port again holds data back until a reader has opened it', async () => {
+    const dir = await tempDir();
+    const port = await PtyPort.open({ path: join(dir, 'gps'), waitForReader: true });
+    await port.unplug();
+    await port.replug();
+    const writing = port.write(Buffer.from('held\n'));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(port.bytesWritten).toBe(0);
+    const reader = await Collector.open(port.path);
+    await writing;
+    await reader.waitFor(5);
+    expect(reader.bytes.toString()).toBe('held\n');
+    expect(port.bytesDropped).toBe(0);
   });
 
   it('a write never waits for ever: socat ended by itself (writes go nowhere), or the port closed (a stop) while a write waits for a reader', async () => {
