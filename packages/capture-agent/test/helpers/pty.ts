@@ -71,11 +71,13 @@ export interface InstrumentPty {
 }
 
 /**
- * An instrument the way hardware-sim's ports make one: `socat STDIO pty,raw,echo=0,link=PATH`,
- * fed through socat's stdin. `waitSlave`: socat holds the data until a reader has opened the PTY
- * (hardware-sim --wait-reader), polling for it every `ptyIntervalS`; it then keeps no descriptor
- * of its own on the slave, so when its reader closes the port, socat reads EOF (EIO) on the master
- * and ends 0.5 s later, unless `ignoreEof`: then it waits for the next reader.
+ * An instrument fed through socat's stdin: `socat STDIO pty,raw,echo=0,link=PATH` (hardware-sim's
+ * ports start socat one-way, `-u`, and hold data back themselves while no reader has the port
+ * open; see hardware-sim/src/ports/pty.ts). `waitSlave`: socat holds the data until a reader has
+ * opened the PTY, polling for it every `ptyIntervalS`; it then keeps no descriptor of its own on the
+ * slave, so when its reader closes the port, socat reads EOF (EIO) on the master and ends 0.5 s
+ * later (what hardware-sim --wait-reader did before b693134), unless `ignoreEof`: then it waits
+ * for the next reader (what b693134 did).
  */
 export async function makeInstrumentPty(
   devicePath: string,
