@@ -11,17 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openFlightDb, readEvents, readFlight, readNavSamples, type FlightDb, type NavSampleInsert } from '@flysnap/shared';
+import { openFlightDb, readEvents, readFlight, type FlightDb } from '@flysnap/shared';
 import { runAgent } from '../../src/agent/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { CaptureSource, SourceFactory } from '../../src/sources/index.js';
-import type { RunSummary } from '../../src/agent/index.js';
+import type { RunAgentOptions, RunSummary } from '../../src/agent/index.js';
 import { debugLog } from './debug-log.js';
 import { holdWriteLock, killLockHolders } from './lock-holder.js';
-
-const T0 = Date.UTC(2024, 5, 1, 8) * 1000;
-const MONO0 = 3_600_000_000;
-const BUSY_MSG = 'flight DB busy: batch held for the next flush';
+import { BUSY_MSG, T0, positionRow, storedIndexes } from './samples.js';
 
 let dir: string;
 beforeEach(() => {
@@ -31,18 +28,6 @@ afterEach(() => {
   killLockHolders();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function row(i: number): NavSampleInsert {
-  return {
-    sample: { kind: 'position', sentence: 'GGA', talker: 'GP', tUs: T0 + i * 100_000, latDeg: 48, lonDeg: 11.5, altitudeM: 500, fixQuality: 1, satellites: 9, hdop: 0.9 },
-    tUs: T0 + i * 100_000,
-    tSource: 'sentence',
-    port: 'synthetic',
-    rawOffset: null,
-    receivedMonoUs: MONO0 + i * 100_000,
-    flags: [],
-  };
-}
 
 /** A source that adds two samples every 10 ms (as serial ports do); `next` counts them. */
 function syntheticSource(): { factory: SourceFactory; next: () => number; flightDb: () => FlightDb | undefined } {
@@ -56,8 +41,8 @@ function syntheticSource(): { factory: SourceFactory; next: () => number; flight
       name: 'synthetic',
       start(): void {
         timer = setInterval(() => {
-          ctx.store.addSample(row(next++));
-          ctx.store.addSample(row(next++));
+          ctx.store.addSample(positionRow(next++, { port: 'synthetic', rawOffset: null }));
+          ctx.store.addSample(positionRow(next++, { port: 'synthetic', rawOffset: null }));
         }, 10);
       },
       async stop(): Promise<void> {
@@ -69,18 +54,29 @@ function syntheticSource(): { factory: SourceFactory; next: () => number; flight
   return { factory, next: () => next, flightDb: () => flightDb };
 }
 
-const storedIndexes = (db: FlightDb): number[] => readNavSamples(db).map((s) => ((s.receivedMonoUs ?? Number.NaN) - MONO0) / 100_000).sort((a, b) => a - b);
+/** The agent on a fresh array with only the synthetic source, flushing every 100 ms; `ready` once it captures. */
+function startAgent(extra: Partial<RunAgentOptions> = {}): {
+  array: string;
+  synthetic: ReturnType<typeof syntheticSource>;
+  log: ReturnType<typeof debugLog>;
+  abort: AbortController;
+  ready: Promise<void>;
+  run: Promise<RunSummary>;
+} {
+  const array = join(dir, 'array');
+  const config = parseConfig({ array, ports: [], dbFlushMs: 100 }, join(dir, 'agent.json'), dir);
+  const synthetic = syntheticSource();
+  const log = debugLog();
+  const abort = new AbortController();
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const run = runAgent({ config, log: log.log, signal: abort.signal, sourceFactories: [synthetic.factory], onReady: () => onReady(), ...extra });
+  return { array, synthetic, log, abort, ready, run };
+}
 
 describe('runAgent while another connection holds the flight DB write lock', () => {
   it('keeps the main thread free during a 2 s lock (timed flushes refused, not waiting), and a stop during a lock stores everything once', async () => {
-    const array = join(dir, 'array');
-    const config = parseConfig({ array, ports: [], dbFlushMs: 100 }, join(dir, 'agent.json'), dir);
-    const synthetic = syntheticSource();
-    const log = debugLog();
-    const abort = new AbortController();
-    let onReady: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => (onReady = resolve));
-    const run = runAgent({ config, log: log.log, signal: abort.signal, sourceFactories: [synthetic.factory], onReady: () => onReady() });
+    const { array, synthetic, log, abort, ready, run } = startAgent();
     try {
       await ready;
       const path = join(array, 'flight.db');
@@ -115,14 +111,7 @@ describe('runAgent while another connection holds the flight DB write lock', () 
   });
 
   it('a stop while the lock is held throughout ends within finalWaitMs: runAgent resolves with an unclean stop, the DB is closed, the held samples are dropped and the flight stays not ended', async () => {
-    const array = join(dir, 'array');
-    const config = parseConfig({ array, ports: [], dbFlushMs: 100 }, join(dir, 'agent.json'), dir);
-    const synthetic = syntheticSource();
-    const log = debugLog();
-    const abort = new AbortController();
-    let onReady: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => (onReady = resolve));
-    const run = runAgent({ config, log: log.log, signal: abort.signal, sourceFactories: [synthetic.factory], onReady: () => onReady(), finalWaitMs: 300 });
+    const { array, synthetic, log, abort, ready, run } = startAgent({ finalWaitMs: 300 });
     let summary: RunSummary | undefined;
     let runError: unknown;
     try {

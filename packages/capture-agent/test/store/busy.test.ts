@@ -9,12 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openFlightDb, readEvents, readNavSamples, type NavSampleInsert } from '@flysnap/shared';
+import { openFlightDb, readEvents } from '@flysnap/shared';
 import { FlightStore } from '../../src/store/index.js';
 import { debugLog } from './debug-log.js';
 import { holdWriteLock, killLockHolders } from './lock-holder.js';
-
-const T0 = Date.UTC(2024, 5, 1, 8) * 1000;
+import { T0, positionRow, storedIndexes } from './samples.js';
 
 let dir: string;
 beforeEach(() => {
@@ -25,18 +24,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function row(i: number): NavSampleInsert {
-  return {
-    sample: { kind: 'position', sentence: 'GGA', talker: 'GP', tUs: T0 + i * 100_000, latDeg: 48 + i * 1e-5, lonDeg: 11.5, altitudeM: 500, fixQuality: 1, satellites: 9, hdop: 0.9 },
-    tUs: T0 + i * 100_000,
-    tSource: 'sentence',
-    port: 'gps',
-    rawOffset: i * 80,
-    receivedMonoUs: 3_600_000_000 + i * 100_000,
-    flags: [],
-  };
-}
-
 describe('FlightStore while another connection holds the write lock past the lock wait', () => {
   it('keeps every sample held through SQLITE_BUSY, says so quietly in the log, and writes each exactly once when the lock is free', async () => {
     const path = join(dir, 'flight.db');
@@ -45,13 +32,13 @@ describe('FlightStore while another connection holds the write lock past the loc
     try {
       const store = new FlightStore(db, { log: log.log, maxBatchSamples: 50 });
       store.ensurePort({ name: 'gps', role: 'gps', path: '/dev/ttyUSB0', baudRate: 38400, status: 'open', lastError: null, statusTUs: T0 });
-      for (let i = 0; i < 20; i++) store.addSample(row(i));
+      for (let i = 0; i < 20; i++) store.addSample(positionRow(i));
       store.flush();
       expect(store.samplesWritten).toBe(20);
 
       const lock = await holdWriteLock(path);
       // The timer's flushes, and batches that grow past maxBatchSamples meanwhile: all refused.
-      for (let i = 20; i < 130; i++) store.addSample(row(i));
+      for (let i = 20; i < 130; i++) store.addSample(positionRow(i));
       store.recordEvent({ tUs: T0 + 1, monoUs: null, level: 'info', source: 'test', code: 'queued', message: 'queued while busy', data: null });
       store.flush();
       expect(store.samplesWritten).toBe(20);
@@ -72,8 +59,7 @@ describe('FlightStore while another connection holds the write lock past the loc
       expect(store.pendingSamples).toBe(0);
       expect(store.samplesWritten).toBe(130);
       expect(store.droppedSamples).toBe(0);
-      const stored = readNavSamples(db).map((s) => ((s.receivedMonoUs ?? Number.NaN) - 3_600_000_000) / 100_000);
-      expect(stored.sort((a, b) => a - b)).toEqual(Array.from({ length: 130 }, (_, i) => i));
+      expect(storedIndexes(db)).toEqual(Array.from({ length: 130 }, (_, i) => i));
       expect(readEvents(db).map((e) => e.code).sort()).toEqual(['held', 'queued']);
     } finally {
       db.close();

@@ -9,14 +9,12 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openFlightDb, readEvents, readNavSamples, type NavSampleInsert } from '@flysnap/shared';
+import { openFlightDb, readEvents, readNavSamples } from '@flysnap/shared';
 import { canMount as isRoot, fillUp, TmpfsMounts } from '../helpers/disk.js';
 import { FlightStore } from '../../src/store/index.js';
 import { debugLog } from './debug-log.js';
 import { holdWriteLock, killLockHolders } from './lock-holder.js';
-
-const T0 = Date.UTC(2024, 5, 1, 8) * 1000;
-const MONO0 = 3_600_000_000;
+import { GPS_PORT, MONO0, T0, positionRow } from './samples.js';
 
 let dir: string;
 const mounts = new TmpfsMounts();
@@ -29,20 +27,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function row(i: number): NavSampleInsert {
-  return {
-    sample: { kind: 'position', sentence: 'GGA', talker: 'GP', tUs: T0 + i * 100_000, latDeg: 48 + i * 1e-5, lonDeg: 11.5, altitudeM: 500, fixQuality: 1, satellites: 9, hdop: 0.9 },
-    tUs: T0 + i * 100_000,
-    tSource: 'sentence',
-    port: 'gps',
-    rawOffset: i * 80,
-    receivedMonoUs: MONO0 + i * 100_000,
-    flags: [],
-  };
-}
-
-const GPS_PORT = { name: 'gps', role: 'gps', path: '/dev/ttyUSB0', baudRate: 115200, status: 'open', lastError: null, statusTUs: T0 } as const;
-
 describe('FlightStore held batches', () => {
   it('after a long refusal writes the held batches in order, a budget per flush (here one batch), each sample once', async () => {
     const path = join(dir, 'flight.db');
@@ -54,7 +38,7 @@ describe('FlightStore held batches', () => {
       store.ensurePort(GPS_PORT);
       const lock = await holdWriteLock(path);
       for (let i = 0; i < 10_500; i++) {
-        store.addSample(row(i));
+        store.addSample(positionRow(i));
         if (i === 499) store.flush(); // refused: the episode begins, batches are cut at 1,000 from here
       }
       expect(store.pendingSamples).toBe(10_500);
@@ -94,7 +78,7 @@ describe('FlightStore held batches', () => {
       fillUp(filler);
       let next = 0;
       for (let flush = 0; flush < 5; flush++) {
-        for (let k = 0; k < 1000; k++) store.addSample(row(next++));
+        for (let k = 0; k < 1000; k++) store.addSample(positionRow(next++));
         store.flush();
       }
       expect(store.samplesWritten).toBe(0);

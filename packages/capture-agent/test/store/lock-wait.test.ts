@@ -20,15 +20,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as setImmediateP, setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { openFlightDb, readEvents, readNavSamples, type FlightDb, type NavSampleInsert } from '@flysnap/shared';
+import { openFlightDb, readEvents, type FlightDb } from '@flysnap/shared';
 import type { Logger } from '../../src/log/index.js';
 import { FlightStore, type FlightStoreOptions } from '../../src/store/index.js';
 import { debugLog } from './debug-log.js';
 import { holdWriteLock, killLockHolders } from './lock-holder.js';
-
-const T0 = Date.UTC(2024, 5, 1, 8) * 1000;
-const MONO0 = 3_600_000_000;
-const BUSY_MSG = 'flight DB busy: batch held for the next flush';
+import { BUSY_MSG, GPS_PORT, T0, positionRow, storedIndexes } from './samples.js';
 
 let dir: string;
 beforeEach(() => {
@@ -40,30 +37,11 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function row(i: number): NavSampleInsert {
-  return {
-    sample: { kind: 'position', sentence: 'GGA', talker: 'GP', tUs: T0 + i * 100_000, latDeg: 48 + i * 1e-5, lonDeg: 11.5, altitudeM: 500, fixQuality: 1, satellites: 9, hdop: 0.9 },
-    tUs: T0 + i * 100_000,
-    tSource: 'sentence',
-    port: 'gps',
-    rawOffset: i * 80,
-    receivedMonoUs: MONO0 + i * 100_000,
-    flags: [],
-  };
-}
-
-/** The sample numbers stored, sorted (duplicates would show). */
-function storedIndexes(db: FlightDb): number[] {
-  return readNavSamples(db)
-    .map((s) => ((s.receivedMonoUs ?? Number.NaN) - MONO0) / 100_000)
-    .sort((a, b) => a - b);
-}
-
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 function openStore(db: FlightDb, log: Logger, extra: Omit<FlightStoreOptions, 'log'> = {}): FlightStore {
   const store = new FlightStore(db, { log, ...extra });
-  store.ensurePort({ name: 'gps', role: 'gps', path: '/dev/ttyUSB0', baudRate: 115200, status: 'open', lastError: null, statusTUs: T0 });
+  store.ensurePort(GPS_PORT);
   store.flush();
   return store;
 }
@@ -85,8 +63,8 @@ describe('FlightStore (inline, main thread) while another connection holds the w
       const lock = await holdWriteLock(path, { holdMs: 2000 });
       // Samples keep arriving (200/s) and the timer flushes every 100 ms, as the agent's would.
       const feeder = setInterval(() => {
-        store.addSample(row(next++));
-        store.addSample(row(next++));
+        store.addSample(positionRow(next++));
+        store.addSample(positionRow(next++));
       }, 10);
       const flusher = setInterval(() => {
         const before = busyCount();
@@ -132,7 +110,7 @@ describe('FlightStore (inline, main thread) while another connection holds the w
       // Episode 1: 250 samples while the DB is locked, a timed flush every 25.
       let lock = await holdWriteLock(path, { label: 'episode 1' });
       for (let i = 0; i < 250; i++) {
-        store.addSample(row(i));
+        store.addSample(positionRow(i));
         if (i % 25 === 24) store.flush();
       }
       expect(store.pendingSamples).toBe(100);
@@ -153,7 +131,7 @@ describe('FlightStore (inline, main thread) while another connection holds the w
       // Episode 2: reported again, once.
       lock = await holdWriteLock(path, { label: 'episode 2' });
       for (let i = 250; i < 400; i++) {
-        store.addSample(row(i));
+        store.addSample(positionRow(i));
         if (i % 25 === 24) store.flush();
       }
       expect(store.droppedSamples).toBe(150 + 50);
@@ -182,7 +160,7 @@ describe('FlightStore (inline, main thread) while another connection holds the w
     try {
       const store = openStore(db, log.log);
       const lock = await holdWriteLock(path, { holdMs: 1500 });
-      for (let i = 0; i < 50; i++) store.addSample(row(i));
+      for (let i = 0; i < 50; i++) store.addSample(positionRow(i));
       store.flush(); // refused: held
       expect(store.pendingSamples).toBe(50);
       store.recordEvent({ tUs: T0, monoUs: null, level: 'info', source: 'agent', code: 'agent-stop', message: 'agent stopped cleanly', data: null });
@@ -206,7 +184,7 @@ describe('FlightStore (inline, main thread) while another connection holds the w
       const store = openStore(db, log.log, { finalWaitMs: 300 });
       // Held far longer than finalWaitMs (and released by itself, so a store that waits it out ends too).
       const lock = await holdWriteLock(path, { holdMs: 4000 });
-      for (let i = 0; i < 50; i++) store.addSample(row(i));
+      for (let i = 0; i < 50; i++) store.addSample(positionRow(i));
       store.flush(); // refused: held
       expect(store.pendingSamples).toBe(50);
       const triesBefore = log.records().filter((r) => r['msg'] === BUSY_MSG).length;
@@ -242,7 +220,7 @@ describe('FlightStore (inline, main thread) while another connection holds the w
     try {
       const store = openStore(db, log.log);
       const lock = await holdWriteLock(path);
-      for (let i = 0; i < 20; i++) store.addSample(row(i));
+      for (let i = 0; i < 20; i++) store.addSample(positionRow(i));
       expect(store.drain(performance.now() - 1)).toBe(false);
       await setImmediateP();
       expect(log.records().filter((r) => r['msg'] === BUSY_MSG)).toEqual([]);
