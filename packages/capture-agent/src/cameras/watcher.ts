@@ -5,7 +5,18 @@
 import { EventEmitter } from 'node:events';
 import type { Stats } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import { watch, type ChokidarOptions, type FSWatcher } from 'chokidar';
+
+/** Options that only our patched chokidar knows (patches/chokidar@5.0.0.patch). */
+interface PatchedOptions {
+  /**
+   * false: no watcher of its own per file; the folder's watcher reports writes to a file, a file
+   * replaced and a file removed. A flight's folder of thousands of pictures then holds one inotify
+   * watch and one handle, not one per picture (older kernels allow 8,192 watches per user in
+   * all), and a write costs one event, not two and a stat.
+   */
+  flysnapFileWatchers: boolean;
+}
 
 export interface FolderWatcherOptions {
   /** Absolute, symlink-free folder to watch. */
@@ -63,7 +74,7 @@ export class FolderWatcher extends EventEmitter<FolderWatcherEvents> {
       const kind = !stats ? 'unknown' : stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : 'other';
       return isIgnoredEntry(path, kind, extensions);
     };
-    const w = watch(folder, {
+    const options: ChokidarOptions & PatchedOptions = {
       ignored,
       ignoreInitial: true,
       persistent: true,
@@ -73,7 +84,9 @@ export class FolderWatcher extends EventEmitter<FolderWatcherEvents> {
       awaitWriteFinish: false,
       alwaysStat: false,
       followSymlinks: false,
-    });
+      flysnapFileWatchers: false,
+    };
+    const w = watch(folder, options);
     this.#watcher = w;
     w.on('add', (p: string) => this.emit('candidate', p));
     w.on('change', (p: string) => this.emit('candidate', p));

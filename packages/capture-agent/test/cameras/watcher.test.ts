@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +11,30 @@ const root = mkdtempSync(join(tmpdir(), 'fs-watcher-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** inotify watches this process holds (each is an "inotify wd:" line in its inotify fds' fdinfo). */
+function inotifyWatchCount(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (target !== 'anon_inode:inotify') continue;
+    n += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
+  }
+  return n;
+}
+
 describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
   it('runs with our chokidar patch applied (a child\'s event does not re-read the whole folder)', async () => {
     // pnpm applies patches/chokidar@5.0.0.patch at install; without it the watcher still works
     // but re-reads the whole folder on every write (see the patch), so check it is there.
     const entry = fileURLToPath(import.meta.resolve('chokidar', new URL('../../src/cameras/watcher.ts', import.meta.url).href));
-    expect(readFileSync(join(dirname(entry), 'handler.js'), 'utf8')).toContain('flysnap patch');
+    const handler = readFileSync(join(dirname(entry), 'handler.js'), 'utf8');
+    expect(handler).toContain('flysnap patch');
+    expect(handler).toContain('flysnapFileWatchers'); // patch (3), which watcher.ts asks for
   });
 
   it('reports new files, writes to files present at start, files in new sub-folders and removals; ignores other names', async () => {
@@ -44,8 +62,8 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
       writeFileSync(deep, 'c');
       await waitFor('a file in a new sub-folder', () => candidates.includes(deep), 5000);
 
-      // A burst of writes to many files: each is a candidate (writes still reach the files' own
-      // listeners with the patch).
+      // A burst of writes to many files: each is a candidate (with patch (3), through their
+      // folder's watcher).
       const burst = Array.from({ length: 40 }, (_, i) => join(folder, `B_${i}.jpg`));
       for (const p of burst) writeFileSync(p, 'x');
       for (const p of burst) appendFileSync(p, 'y');
@@ -92,6 +110,39 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
       await waitFor('a removal', () => removed.includes(fresh), 5000);
       await sleep(100);
       expect(candidates.filter((p) => p.endsWith('.txt') || p.includes('/.'))).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  // Our patch (3): no watcher per file; the folder's watcher reports its files' writes. A long
+  // flight's thousands of pictures would otherwise hold an inotify watch and a handle each.
+  it.runIf(process.platform === 'linux')('holds one inotify watch per folder, none per file, and still reports writes to, and replacements of, each file', async () => {
+    const folder = join(root, 'cam3');
+    mkdirSync(join(folder, 'DCIM'), { recursive: true });
+    const files = Array.from({ length: 50 }, (_, i) => join(folder, i % 2 === 0 ? 'DCIM' : '', `IMG_${i}.jpg`));
+    for (const p of files) writeFileSync(p, 'x');
+    const before = inotifyWatchCount();
+    const w = new FolderWatcher({ folder, extensions: ['.jpg'] });
+    const candidates: string[] = [];
+    w.on('candidate', (p) => candidates.push(p));
+    await w.start();
+    try {
+      expect(inotifyWatchCount() - before).toBe(2); // the folder and DCIM
+      for (const p of files) appendFileSync(p, 'more');
+      await waitFor('a write to each file', () => files.every((p) => candidates.includes(p)), 5000);
+      const fresh = join(folder, 'DCIM', 'IMG_new.jpg');
+      writeFileSync(fresh, 'new');
+      await waitFor('a new file', () => candidates.includes(fresh), 5000);
+      expect(inotifyWatchCount() - before).toBe(2);
+      // Replaced under its name by a rename (a writer that writes a temporary file, then moves it
+      // over the old one): reported too, after its earlier events' throttle.
+      await sleep(100);
+      const seen = candidates.filter((p) => p === files[0]).length;
+      const tmp = join(folder, 'DCIM', '.IMG_0.jpg.tmp');
+      writeFileSync(tmp, 'replacement');
+      renameSync(tmp, files[0]!);
+      await waitFor('the replaced file', () => candidates.filter((p) => p === files[0]).length > seen, 5000);
     } finally {
       await w.close();
     }
