@@ -16,8 +16,10 @@
 //     start. On the disk and, when /dev/shm exists (BENCH_TMPFS=0: not), on a tmpfs.
 //  Peak RSS of this process (the camera side runs in it; the writer is a child process).
 //
+//  3. A long flight's memory: BENCH_LONG_FILES small pictures, heap growth per 1,000 (see below).
+//
 // Env: BENCH_FILES (1000), BENCH_FILE_MB (5), BENCH_RATES (50,100), BENCH_DIR (/tmp), BENCH_TMPFS,
-// BENCH_FULL=0 (paced runs only).
+// BENCH_FULL=0 (paced runs only), BENCH_LONG_FILES (10000; 0: not run).
 // On this 2-core VM the writer alone reaches only ~70-90 files/s of 5 MB paced over 1,000 files
 // (filling fresh memory is slow): the achieved rate is printed beside each latency.
 import { execFile, spawn, spawnSync } from 'node:child_process';
@@ -27,6 +29,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { openFlightDb, readAssets } from '@flysnap/shared';
 import { CameraSource } from '../dist/cameras/source.js';
 
@@ -34,6 +38,7 @@ const FILES = Number(process.env.BENCH_FILES ?? 1000);
 const FILE_BYTES = Math.round(Number(process.env.BENCH_FILE_MB ?? 5) * 1024 * 1024);
 const RATES = (process.env.BENCH_RATES ?? '50,100').split(',').map(Number);
 const FOLDERS = 5;
+const LONG_FILES = Number(process.env.BENCH_LONG_FILES ?? 10_000);
 const SIM = fileURLToPath(new URL('../../../hardware-sim/dist/cli.js', import.meta.url));
 const REFERENCE = fileURLToPath(new URL('./cameras-reference.mjs', import.meta.url));
 const run = promisify(execFile);
@@ -57,9 +62,9 @@ function newAgent(dbPath, dirs) {
 }
 
 /** The simulator's cameras: `hardware-sim burst` writes `count` pictures into the camN folders of `camerasDir`. */
-function writer(count, rate, camerasDir) {
+function writer(count, rate, camerasDir, bytes = FILE_BYTES) {
   return new Promise((resolve, reject) => {
-    const args = [SIM, 'burst', '--out', camerasDir, '--files', String(count), '--bytes', String(FILE_BYTES), '--cameras', String(FOLDERS), '--rate', String(rate), '--json'];
+    const args = [SIM, 'burst', '--out', camerasDir, '--files', String(count), '--bytes', String(bytes), '--cameras', String(FOLDERS), '--rate', String(rate), '--json'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -176,6 +181,51 @@ async function fullSpeed({ name, root: base }) {
   free();
 }
 
+/**
+ * 3. A long flight's memory: LONG_FILES small pictures (20 kB, so that it takes a minute, not an
+ *    hour) recorded by one agent; its heap after a full GC when 2,000 are recorded and at the end.
+ *    Per picture the agent keeps only the rescan's index entry, so the heap should stay nearly
+ *    flat: a leak of a few kB per picture (as exifr's options cache was, ~8 kB) shows here as
+ *    MBs per 1,000 pictures.
+ */
+async function longFlightMemory() {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  const heapMb = () => {
+    gc();
+    return process.memoryUsage().heapUsed / 1e6;
+  };
+  // Ten camera folders: a first burst into five of them, then the long one into the other five
+  // (the simulator writes only into empty folders); the heap is measured with the agent idle
+  // after each.
+  const first = setup(root, 'long-a');
+  const second = setup(root, 'long-b');
+  const dbPath = join(root, 'long-flight.db');
+  const db = openFlightDb(dbPath, { create: true });
+  const cameras = [...first.dirs, ...second.dirs].map((folder, i) => ({ device: `cam${i + 1}`, kind: 'image', folder, extensions: ['.jpg'] }));
+  const source = new CameraSource({ db, dbPath, cameras, clock: noClock, pose: noNav, rescanMs: 5000, catchUpMs: 60_000 });
+  let recorded = 0;
+  source.on('asset', () => recorded++);
+  await source.start();
+  const early = Math.min(2000, Math.floor(LONG_FILES / 5));
+  await writer(early, 0, first.camerasDir, 20_000);
+  while (recorded < early) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 500));
+  const atEarly = heapMb();
+  await writer(LONG_FILES - early, 0, second.camerasDir, 20_000);
+  while (recorded < LONG_FILES) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 500));
+  const atEnd = heapMb();
+  await source.stop();
+  db.close();
+  for (const d of [first.dir, second.dir, dbPath]) rmSync(d, { recursive: true, force: true });
+  const perK = ((atEnd - atEarly) * 1000) / ((LONG_FILES - early) / 1000);
+  console.log(
+    `long flight, ${LONG_FILES} pictures of 20 kB: heap after GC ${atEarly.toFixed(1)} MB at ${early}, ` +
+      `${atEnd.toFixed(1)} MB at ${LONG_FILES}: ${perK.toFixed(0)} kB per 1,000 pictures (rescan index only; a leak shows as MBs)`,
+  );
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const mb = FILE_BYTES / 1024 / 1024;
 const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'flysnap-bench-cameras-'));
@@ -227,6 +277,7 @@ try {
     for (const p of places.slice(1)) rmSync(p.root, { recursive: true, force: true });
   }
   console.log(`peak RSS (this process, camera side inside): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  if (LONG_FILES > 0) await longFlightMemory();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
