@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { watch, type ChokidarOptions } from 'chokidar';
 import { FolderWatcher } from '../../src/cameras/watcher.js';
 import { waitFor } from './helpers/env.js';
 
@@ -143,6 +144,38 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
       writeFileSync(tmp, 'replacement');
       renameSync(tmp, files[0]!);
       await waitFor('the replaced file', () => candidates.filter((p) => p === files[0]).length > seen, 5000);
+    } finally {
+      await w.close();
+    }
+  });
+
+  // Our patch (2): an entry appearing is looked at alone; the whole folder (an lstat per entry) is
+  // read again only when 30 s have passed since its last full read. At every 64th new entry, its
+  // cost per picture grew with the folder, to most of the main thread late in a long flight.
+  it('does not read a whole folder again as pictures keep coming into it', async () => {
+    const folder = join(root, 'cam4');
+    mkdirSync(folder);
+    for (let i = 0; i < 500; i++) writeFileSync(join(folder, `OLD_${i}.jpg`), 'x');
+    const w = watch(folder, { ignoreInitial: true, depth: 4, alwaysStat: false, followSymlinks: false, flysnapFileWatchers: false } as ChokidarOptions);
+    const added: string[] = [];
+    w.on('add', (p: string) => added.push(p));
+    await new Promise<void>((resolve) => w.once('ready', () => resolve()));
+    // chokidar reads a folder through this method of its watcher (readdirp): count the calls.
+    const internals = w as unknown as { _readdirp: (...args: unknown[]) => unknown };
+    const readdirp = internals._readdirp.bind(w);
+    let fullReads = 0;
+    internals._readdirp = (...args: unknown[]) => {
+      fullReads++;
+      return readdirp(...args);
+    };
+    try {
+      const fresh = Array.from({ length: 300 }, (_, i) => join(folder, `NEW_${i}.jpg`));
+      for (const p of fresh) {
+        writeFileSync(p, 'y');
+        await sleep(1); // events come one by one, as from a camera (not coalesced)
+      }
+      await waitFor('every new picture', () => fresh.every((p) => added.includes(p)), 10_000);
+      expect(fullReads).toBe(0); // unpatched: 300; first patch: 4 (every 64th)
     } finally {
       await w.close();
     }
