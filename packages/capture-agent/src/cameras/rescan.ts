@@ -58,8 +58,53 @@ export function reconcile(disk: readonly DiskFile[], known: ReadonlyMap<string, 
   return { toExamine, missing };
 }
 
-/** Lists the asset files under `folder` (to `depth` levels of sub-folders), with size and mtime. */
-export async function listCameraFolder(folder: string, extensions: readonly string[], depth = 4): Promise<DiskFile[]> {
+/**
+ * How many passes a periodic rescan spreads the re-verification of recorded files over. Each pass
+ * stats every name it does not know (new, or reported missing) and the recorded files of one slice
+ * (VERIFY_SLICES of them, by a hash of the path), so each recorded file's size and mtime are
+ * looked at again once per VERIFY_SLICES passes (5 min at the default 10 s), not at every pass.
+ * Why: a stat per recorded file at every pass made the rescan's cost grow with the flight (tens of
+ * thousands of pictures: thousands of stats per second on the agent's thread, for nothing new).
+ * A file changed in place after it was recorded is normally seen at once (the folder's watcher
+ * reports its writes); this is the backstop when the watcher missed it.
+ */
+export const VERIFY_SLICES = 30;
+
+/** Which of VERIFY_SLICES slices a relative path belongs to (stable: a hash of the path). */
+export function verifySlice(relPath: string): number {
+  let h = 2166136261; // FNV-1a
+  for (let i = 0; i < relPath.length; i++) {
+    h ^= relPath.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  return (h >>> 0) % VERIFY_SLICES;
+}
+
+/**
+ * What a rescan pass (number `pass`, 0 at start) lists, without a stat, for a name it finds: the
+ * known file's recorded size and verification time (so reconcile sees it unchanged), or null to
+ * stat it. Pass 0 stats everything; later passes a recorded file only in its slice's turn.
+ */
+export function unstatedFile(pass: number, known: ReadonlyMap<string, KnownFile>): (relPath: string) => DiskFile | null {
+  return (relPath) => {
+    if (pass === 0) return null;
+    const k = known.get(relPath);
+    if (!k || k.isReportedMissing || verifySlice(relPath) === pass % VERIFY_SLICES) return null;
+    return { relPath, sizeBytes: k.sizeBytes, mtimeMs: k.verifiedWallMs };
+  };
+}
+
+/**
+ * Lists the asset files under `folder` (to `depth` levels of sub-folders), with size and mtime.
+ * `unstated` may give a file's entry without a stat (see unstatedFile); by default every file is
+ * stat'ed.
+ */
+export async function listCameraFolder(
+  folder: string,
+  extensions: readonly string[],
+  depth = 4,
+  unstated: (relPath: string) => DiskFile | null = () => null,
+): Promise<DiskFile[]> {
   const out: DiskFile[] = [];
   async function walk(dir: string, level: number): Promise<void> {
     let entries;
@@ -73,9 +118,15 @@ export async function listCameraFolder(folder: string, extensions: readonly stri
       if (e.isDirectory()) {
         if (level < depth && !isIgnoredEntry(p, 'dir', extensions)) await walk(p, level + 1);
       } else if (e.isFile() && !isIgnoredEntry(p, 'file', extensions)) {
+        const relPath = toRelPath(folder, p);
+        const known = unstated(relPath);
+        if (known) {
+          out.push(known);
+          continue;
+        }
         try {
           const st = await stat(p);
-          out.push({ relPath: toRelPath(folder, p), sizeBytes: st.size, mtimeMs: st.mtimeMs });
+          out.push({ relPath, sizeBytes: st.size, mtimeMs: st.mtimeMs });
         } catch {
           // vanished between readdir and stat
         }

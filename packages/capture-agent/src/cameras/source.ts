@@ -19,7 +19,7 @@ import type { MonoToUtc } from './flight-clock-source.js';
 import { catchUpPoses, type CatchUpResult } from './pose-catchup.js';
 import type { PoseSource } from './pose-source.js';
 import { recordFile, type RecordOutcome } from './record.js';
-import { listCameraFolder, reconcile, toRelPath, type KnownFile } from './rescan.js';
+import { listCameraFolder, reconcile, toRelPath, unstatedFile, type KnownFile } from './rescan.js';
 import { SettleTracker, type SettledFile } from './settle.js';
 import { monoNowUs } from '../serial/monoClock.js';
 import { HashPool } from './hash-pool.js';
@@ -124,6 +124,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
   #rescanTimer: NodeJS.Timeout | null = null;
   #catchUpTimer: NodeJS.Timeout | null = null;
   #isRunning = false;
+  /** Rescan passes started (see unstatedFile: the first stats every file). */
+  #rescanPasses = 0;
   #rescanning: Promise<void> | null = null;
   #hashPool: HashPool | null = null;
   #writer: AssetWriter | null = null;
@@ -234,12 +236,14 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
   }
 
   async #rescanOnce(): Promise<void> {
+    // The first pass stats every file; later ones new names and one slice of the recorded files.
+    const pass = this.#rescanPasses++;
     for (const cam of this.#cameras.values()) {
       // What was accounted for before the listing started: only those can be missing from it. A
       // file recorded while the listing runs (one awaited stat per file) is in `known` but may
       // not be in the listing, and is on disk.
       const knownBefore = new Map(cam.known);
-      const disk = await listCameraFolder(cam.folder, cam.settings.extensions);
+      const disk = await listCameraFolder(cam.folder, cam.settings.extensions, undefined, unstatedFile(pass, cam.known));
       if (!this.#isRunning) return;
       const busy = new Set<string>(cam.recording);
       for (const f of disk) if (this.#tracker.has(this.#abs(cam, f.relPath))) busy.add(f.relPath);

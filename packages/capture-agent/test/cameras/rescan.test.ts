@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listCameraFolder, reconcile, type DiskFile, type KnownFile } from '../../src/cameras/rescan.js';
+import { listCameraFolder, reconcile, unstatedFile, verifySlice, VERIFY_SLICES, type DiskFile, type KnownFile } from '../../src/cameras/rescan.js';
 
 const k = (relPath: string, o: Partial<KnownFile> = {}): KnownFile => ({
   relPath,
@@ -62,5 +62,65 @@ describe('listCameraFolder (real folders)', () => {
       ['DCIM/100CAM/B.JPG', 2],
       ['a.jpg', 1],
     ]);
+  });
+});
+
+describe('rescan passes: which recorded files are stat-ed again (unstatedFile)', () => {
+  const names = Array.from({ length: 2000 }, (_, i) => `DCIM/100CAM/IMG_${String(i).padStart(4, '0')}.JPG`);
+  const known = new Map(names.map((n) => [n, k(n)]));
+
+  it('puts every path in one stable slice, and spreads paths over all slices', () => {
+    const counts = new Array<number>(VERIFY_SLICES).fill(0);
+    for (const n of names) {
+      const slice = verifySlice(n);
+      expect(slice).toBe(verifySlice(n));
+      expect(slice).toBeGreaterThanOrEqual(0);
+      expect(slice).toBeLessThan(VERIFY_SLICES);
+      counts[slice]!++;
+    }
+    // 2,000 paths over 30 slices: ~67 each; none empty, none holding a large share.
+    expect(Math.min(...counts)).toBeGreaterThan(30);
+    expect(Math.max(...counts)).toBeLessThan(120);
+  });
+
+  it('the first pass stats everything; later passes stat new and missing names, and each recorded file once per VERIFY_SLICES passes', () => {
+    const first = unstatedFile(0, known);
+    expect(names.every((n) => first(n) === null)).toBe(true);
+    const missing = new Map(known);
+    missing.set(names[0]!, k(names[0]!, { isReportedMissing: true }));
+    const statedTimes = new Map<string, number>();
+    for (let pass = 1; pass <= VERIFY_SLICES; pass++) {
+      const u = unstatedFile(pass, missing);
+      expect(u('new.jpg')).toBeNull();
+      expect(u(names[0]!)).toBeNull(); // reported missing: looked at every pass
+      for (const n of names.slice(1)) {
+        const entry = u(n);
+        if (entry === null) statedTimes.set(n, (statedTimes.get(n) ?? 0) + 1);
+        // Listed as recorded: reconcile then sees it unchanged.
+        else expect(entry).toEqual({ relPath: n, sizeBytes: 100, mtimeMs: 1_000_000 });
+      }
+    }
+    expect(names.slice(1).every((n) => statedTimes.get(n) === 1)).toBe(true);
+  });
+
+  it('a file changed in place behind the watcher is examined at its slice\'s pass', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-slices-'));
+    try {
+      const rel = 'IMG_0001.JPG';
+      writeFileSync(join(dir, rel), 'recorded');
+      const st = statSync(join(dir, rel));
+      const rec = new Map([[rel, k(rel, { sizeBytes: st.size, verifiedWallMs: st.mtimeMs })]]);
+      appendFileSync(join(dir, rel), ' and changed'); // larger now
+      const slice = verifySlice(rel);
+      const otherPass = slice === 1 ? 2 : 1;
+      const notItsTurn = await listCameraFolder(dir, ['.jpg'], 4, unstatedFile(otherPass, rec));
+      expect(reconcile(notItsTurn, rec, new Set()).toExamine).toEqual([]);
+      const itsTurn = await listCameraFolder(dir, ['.jpg'], 4, unstatedFile(VERIFY_SLICES + slice, rec));
+      expect(reconcile(itsTurn, rec, new Set()).toExamine.map((f) => f.relPath)).toEqual([rel]);
+      const atStart = await listCameraFolder(dir, ['.jpg'], 4, unstatedFile(0, rec));
+      expect(reconcile(atStart, rec, new Set()).toExamine.map((f) => f.relPath)).toEqual([rel]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
