@@ -39,6 +39,7 @@ const FILE_BYTES = Math.round(Number(process.env.BENCH_FILE_MB ?? 5) * 1024 * 10
 const RATES = (process.env.BENCH_RATES ?? '50,100').split(',').map(Number);
 const FOLDERS = 5;
 const LONG_FILES = Number(process.env.BENCH_LONG_FILES ?? 10_000);
+const LONG_RATE = 200;
 const SIM = fileURLToPath(new URL('../../../hardware-sim/dist/cli.js', import.meta.url));
 const REFERENCE = fileURLToPath(new URL('./cameras-reference.mjs', import.meta.url));
 const run = promisify(execFile);
@@ -47,9 +48,9 @@ const noClock = { toUtc: () => null };
 const NULL_POSE = { latDeg: null, lonDeg: null, altitudeM: null, pressureAltitudeM: null, headingDeg: null, speedMps: null, trackDeg: null };
 const noNav = { poseAt: () => ({ pose: NULL_POSE, quality: { isAwaitingData: true, missing: { latDeg: 'no-data' } } }) };
 
-function setup(root, name) {
+function setup(root, name, folders = FOLDERS) {
   const dir = join(root, name);
-  const dirs = Array.from({ length: FOLDERS }, (_, i) => join(dir, 'cameras', `cam${i + 1}`));
+  const dirs = Array.from({ length: folders }, (_, i) => join(dir, 'cameras', `cam${i + 1}`));
   for (const d of dirs) mkdirSync(d, { recursive: true });
   return { dir, dirs, camerasDir: join(dir, 'cameras') };
 }
@@ -59,6 +60,15 @@ function newAgent(dbPath, dirs) {
   const cameras = dirs.map((folder, i) => ({ device: `cam${i + 1}`, kind: 'image', folder, extensions: ['.jpg'] }));
   const source = new CameraSource({ db, dbPath, cameras, clock: noClock, pose: noNav, rescanMs: 5000, catchUpMs: 60_000 });
   return { db, source };
+}
+
+/** `count` pictures of 20 kB at `rate` per second into the camN folders of `camerasDir` (`cameras` of them). */
+function writerTo(count, camerasDir, cameras, rate) {
+  return new Promise((resolve, reject) => {
+    const args = [SIM, 'burst', '--out', camerasDir, '--files', String(count), '--bytes', '20000', '--cameras', String(cameras), '--rate', String(rate)];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`hardware-sim burst exited ${code}`))));
+  });
 }
 
 /** The simulator's cameras: `hardware-sim burst` writes `count` pictures into the camN folders of `camerasDir`. */
@@ -195,11 +205,11 @@ async function longFlightMemory() {
     gc();
     return process.memoryUsage().heapUsed / 1e6;
   };
-  // Ten camera folders: a first burst into five of them, then the long one into the other five
+  // Seven camera folders: a first burst into five of them, then the long one into the other two
   // (the simulator writes only into empty folders); the heap is measured with the agent idle
   // after each.
   const first = setup(root, 'long-a');
-  const second = setup(root, 'long-b');
+  const second = setup(root, 'long-b', 2);
   const dbPath = join(root, 'long-flight.db');
   const db = openFlightDb(dbPath, { create: true });
   const cameras = [...first.dirs, ...second.dirs].map((folder, i) => ({ device: `cam${i + 1}`, kind: 'image', folder, extensions: ['.jpg'] }));
@@ -212,8 +222,22 @@ async function longFlightMemory() {
   while (recorded < early) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, 500));
   const atEarly = heapMb();
-  await writer(LONG_FILES - early, 0, second.camerasDir, 20_000);
+  // The long part into two folders only, so that they grow large (LONG_FILES / 2 - 1,000 each),
+  // paced (LONG_RATE per second: at full speed the agent falls behind and works off a backlog,
+  // which costs less per picture than keeping up): the main thread's CPU per picture over its first and its last 2,000 pictures shows whether a
+  // cost grows with the folder (a full re-read of the folder per new picture, a stat of every
+  // recorded file per rescan pass: both were there, and were 2× late in a 20,000-picture run).
+  const window = Math.min(2000, Math.floor((LONG_FILES - early) / 4));
+  const cpuAt = new Map();
+  const sampler = setInterval(() => {
+    for (const mark of [early, early + window, LONG_FILES - window, LONG_FILES]) {
+      if (recorded >= mark && !cpuAt.has(mark)) cpuAt.set(mark, mainThreadCpuS());
+    }
+  }, 5);
+  await writerTo(LONG_FILES - early, second.camerasDir, 2, LONG_RATE);
   while (recorded < LONG_FILES) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 20));
+  clearInterval(sampler);
   await new Promise((r) => setTimeout(r, 500));
   const atEnd = heapMb();
   await source.stop();
@@ -221,9 +245,18 @@ async function longFlightMemory() {
   for (const d of [first.dir, second.dir, dbPath]) rmSync(d, { recursive: true, force: true });
   const perK = ((atEnd - atEarly) * 1000) / ((LONG_FILES - early) / 1000);
   console.log(
-    `long flight, ${LONG_FILES} pictures of 20 kB: heap after GC ${atEarly.toFixed(1)} MB at ${early}, ` +
+    `long flight, ${LONG_FILES} pictures of 20 kB (the last ${LONG_FILES - early} at ${LONG_RATE}/s): heap after GC ${atEarly.toFixed(1)} MB at ${early}, ` +
       `${atEnd.toFixed(1)} MB at ${LONG_FILES}: ${perK.toFixed(0)} kB per 1,000 pictures (rescan index only; a leak shows as MBs)`,
   );
+  const cpu = (a, b) => (cpuAt.get(b) - cpuAt.get(a)) / ((b - a) / 1000);
+  if ([...cpuAt.values()].every((v) => v !== null) && cpuAt.size === 4) {
+    const first = cpu(early, early + window);
+    const last = cpu(LONG_FILES - window, LONG_FILES);
+    console.log(
+      `  main-thread CPU per 1,000 pictures: ${first.toFixed(2)} s over the first ${window} into two folders, ` +
+        `${last.toFixed(2)} s over the last ${window} (${((LONG_FILES - early) / 2).toFixed(0)} in each folder by then): ratio ${(last / first).toFixed(2)} (flat: ~1)`,
+    );
+  }
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
