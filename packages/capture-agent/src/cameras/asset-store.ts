@@ -90,6 +90,16 @@ const NEWEST_NAV_SQL = ['position', 'velocity', 'heading', 'pressure-altitude']
   .map((k) => `SELECT max(t_us) AS m FROM nav_sample WHERE kind = '${k}'`)
   .join(' UNION ALL ');
 
+/**
+ * Timed assets still awaiting navigation data that now reaches past their capture time, oldest
+ * first. The `json_extract(...) = 1` term is exactly the partial index asset_awaiting_pose's
+ * condition (schema v3), so SQLite reads only the awaiting rows, not every asset of the flight.
+ */
+export const AWAITING_POSE_SQL = `SELECT id, device, rel_path, capture_t_us, appeared_mono_us, appeared_boot_id FROM asset
+  WHERE capture_t_us IS NOT NULL AND json_extract(pose_quality, '$.isAwaitingData') = 1
+    AND capture_t_us <= (SELECT max(m) FROM (${NEWEST_NAV_SQL}))
+  ORDER BY id LIMIT ?`;
+
 /** An asset whose pose (or capture time) may still be filled in. */
 export interface AssetAwaiting {
   id: number;
@@ -129,14 +139,7 @@ export function assetsAwaiting(db: FlightDbLike, limit = 500, currentBootId: str
        ORDER BY id LIMIT ?`,
     )
     .all(currentBootId, limit) as Sql[];
-  const unposed = c
-    .prepare(
-      `SELECT id, device, rel_path, capture_t_us, appeared_mono_us, appeared_boot_id FROM asset
-       WHERE capture_t_us IS NOT NULL AND json_extract(pose_quality, '$.isAwaitingData') = 1
-         AND capture_t_us <= (SELECT max(m) FROM (${NEWEST_NAV_SQL}))
-       ORDER BY id LIMIT ?`,
-    )
-    .all(limit) as Sql[];
+  const unposed = c.prepare(AWAITING_POSE_SQL).all(limit) as Sql[];
   return [...untimed, ...unposed].map((r) => ({
     id: r.id,
     device: r.device,

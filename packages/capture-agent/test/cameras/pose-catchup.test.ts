@@ -16,7 +16,7 @@ import {
   type NavSampleInsert,
   type TimedSample,
 } from '@flysnap/shared';
-import { loadKnownFiles, readCameraStatus } from '../../src/cameras/asset-store.js';
+import { AWAITING_POSE_SQL, loadKnownFiles, readCameraStatus } from '../../src/cameras/asset-store.js';
 import { cameraClock } from '../../src/cameras/capture-source.js';
 import { silentLogger } from '../../src/log/index.js';
 import { CapturePipeline } from '../../src/pipeline/index.js';
@@ -259,5 +259,18 @@ describe('a reboot mid-flight: monotonic times are only converted through a fit 
     expect(readCameraStatus(arr.db).withoutCaptureTimeByReason).toEqual({ 'unknown-boot': 1, 'no-fit-this-boot': 1 });
     // Rows no fit can convert are not looked at again (they would crowd out the others).
     expect(catchUpPoses(arr.db, navPoseSource(arr.db), clock, () => 0).examined).toBe(0);
+  });
+});
+
+describe('the catch-up query over a long flight', () => {
+  it('reads only the assets awaiting data (the partial index of schema v3), not every asset', () => {
+    const arr = makeTestArray('fs-catchup-plan-');
+    try {
+      const plan = (arr.db.db.prepare(`EXPLAIN QUERY PLAN ${AWAITING_POSE_SQL}`).all(500) as { detail: string }[]).map((r) => r.detail);
+      // Before the index: "SCAN asset" (every row, a JSON lookup each, every 2 s).
+      expect(plan).toContain('SCAN asset USING INDEX asset_awaiting_pose');
+    } finally {
+      arr.close();
+    }
   });
 });

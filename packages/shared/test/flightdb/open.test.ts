@@ -205,8 +205,8 @@ describe('migration v1 → v2 (boot ids)', () => {
     expect(errorCode(() => openFlightDb(path, { readonly: true }))).toBe('schema-outdated');
 
     const db = track(openFlightDb(path));
-    expect(db.schemaVersion).toBe(2);
-    expect(FLIGHT_DB_SCHEMA_VERSION).toBe(2);
+    expect(db.schemaVersion).toBe(FLIGHT_DB_SCHEMA_VERSION);
+    expect(FLIGHT_DB_SCHEMA_VERSION).toBe(3);
     expect(v1Rows(db.db)).toEqual(before);
     expect(checkFlightDbIntegrity(db)).toEqual({ ok: true, problems: [] });
     expect(readClockFits(db).map((f) => f.bootId)).toEqual([null, null]);
@@ -225,7 +225,7 @@ describe('migration v1 → v2 (boot ids)', () => {
     const fresh = track(openFlightDb(tmpDb(), { create: true }));
     expect(schema(db)).toEqual(schema(fresh));
     db.close();
-    expect(track(openFlightDb(path, { readonly: true })).schemaVersion).toBe(2);
+    expect(track(openFlightDb(path, { readonly: true })).schemaVersion).toBe(FLIGHT_DB_SCHEMA_VERSION);
   });
 
   it('migrates a v1 DB made by migration 1 alone, in one step that is rolled back on failure', () => {
@@ -240,7 +240,7 @@ describe('migration v1 → v2 (boot ids)', () => {
     expect(raw.pragma('user_version', { simple: true })).toBe(1);
     expect((raw.prepare('SELECT * FROM clock_fit').get() as Record<string, unknown>)['boot_id']).toBeUndefined();
     raw.exec('DROP INDEX clock_fit_boot');
-    expect(applyMigrations(raw, MIGRATIONS, path)).toBe(2);
+    expect(applyMigrations(raw, MIGRATIONS, path)).toBe(FLIGHT_DB_SCHEMA_VERSION);
     expect(raw.prepare('SELECT boot_id FROM clock_fit').all()).toEqual([{ boot_id: null }]);
     raw.close();
   });
