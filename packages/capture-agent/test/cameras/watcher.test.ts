@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -149,9 +150,9 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
     }
   });
 
-  // Our patch (2): an entry appearing is looked at alone; the whole folder (an lstat per entry) is
-  // read again only when 30 s have passed since its last full read. At every 64th new entry, its
-  // cost per picture grew with the folder, to most of the main thread late in a long flight.
+  // Our patch (2): an entry appearing is looked at alone, and a child's event never makes the whole
+  // folder be read again (an lstat per entry). At every 64th new entry (the first patch), its cost
+  // per picture grew with the folder, to most of the main thread late in a long flight.
   it('does not read a whole folder again as pictures keep coming into it', async () => {
     const folder = join(root, 'cam4');
     mkdirSync(folder);
@@ -176,6 +177,53 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
       }
       await waitFor('every new picture', () => fresh.every((p) => added.includes(p)), 10_000);
       expect(fullReads).toBe(0); // unpatched: 300; first patch: 4 (every 64th)
+    } finally {
+      await w.close();
+    }
+  });
+
+  // Our patch (2): a full read of a folder (chokidar still does one when a new sub-folder starts
+  // being watched) that lists the folder before pictures arriving one by one are added reported
+  // them removed when it finished: the agent then stopped settling them until its next rescan.
+  it('a folder read that runs while pictures arrive one by one reports none of them removed', async () => {
+    const folder = join(root, 'cam5');
+    mkdirSync(folder);
+    const w = watch(folder, { ignoreInitial: true, depth: 4, alwaysStat: false, followSymlinks: false, flysnapFileWatchers: false } as ChokidarOptions);
+    const added = new Set<string>();
+    const unlinked: string[] = [];
+    w.on('add', (p: string) => added.add(p));
+    w.on('unlink', (p: string) => unlinked.push(p));
+    await new Promise<void>((resolve) => w.once('ready', () => resolve()));
+    // Widen the race the way a large folder does: each listing is taken (readdir done), then
+    // handed to chokidar 300 ms later, while the pictures keep coming.
+    const internals = w as unknown as { _readdirp: (...args: unknown[]) => Readable | undefined };
+    const readdirp = internals._readdirp.bind(w);
+    internals._readdirp = (...args: unknown[]) => {
+      const real = readdirp(...args);
+      if (!real) return real;
+      const late = new PassThrough({ objectMode: true });
+      const entries: unknown[] = [];
+      real.on('data', (e: unknown) => entries.push(e));
+      real.on('error', (e: Error) => late.destroy(e));
+      real.on('end', () =>
+        setTimeout(() => {
+          for (const e of entries) late.write(e);
+          late.end();
+        }, 300),
+      );
+      return late;
+    };
+    try {
+      const sub = join(folder, '101CAM');
+      mkdirSync(sub);
+      const pictures = Array.from({ length: 60 }, (_, i) => join(sub, `IMG_${i}.jpg`));
+      for (const p of pictures) {
+        writeFileSync(p, 'z');
+        await sleep(20);
+      }
+      await waitFor('every picture', () => pictures.every((p) => added.has(p)), 10_000);
+      await sleep(700); // every listing started meanwhile has been handed over
+      expect(unlinked).toEqual([]);
     } finally {
       await w.close();
     }
