@@ -93,7 +93,7 @@ const NEWEST_NAV_SQL = ['position', 'velocity', 'heading', 'pressure-altitude']
 /**
  * Timed assets still awaiting navigation data that now reaches past their capture time, oldest
  * first. The `json_extract(...) = 1` term is exactly the partial index asset_awaiting_pose's
- * condition (schema v3), so SQLite reads only the awaiting rows, not every asset of the flight.
+ * condition (WRITER_INDEXES_SQL, made at every writable open), so SQLite reads only the awaiting rows, not every asset of the flight.
  */
 export const AWAITING_POSE_SQL = `SELECT id, device, rel_path, capture_t_us, appeared_mono_us, appeared_boot_id FROM asset
   WHERE capture_t_us IS NOT NULL AND json_extract(pose_quality, '$.isAwaitingData') = 1

@@ -263,7 +263,7 @@ describe('a reboot mid-flight: monotonic times are only converted through a fit 
 });
 
 describe('the catch-up query over a long flight', () => {
-  it('reads only the assets awaiting data (the partial index of schema v3), not every asset', () => {
+  it('reads only the assets awaiting data (the partial index made at writable open), not every asset', () => {
     const arr = makeTestArray('fs-catchup-plan-');
     try {
       const plan = (arr.db.db.prepare(`EXPLAIN QUERY PLAN ${AWAITING_POSE_SQL}`).all(500) as { detail: string }[]).map((r) => r.detail);

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { FlightDbError } from './errors.js';
-import { FLIGHT_DB_APPLICATION_ID, FLIGHT_DB_SCHEMA_VERSION, MIGRATIONS } from './schema.js';
+import { FLIGHT_DB_APPLICATION_ID, FLIGHT_DB_SCHEMA_VERSION, MIGRATIONS, WRITER_INDEXES_SQL } from './schema.js';
 import type { Migration } from './schema.js';
 
 /** The better-sqlite3 connection type. */
@@ -162,6 +162,7 @@ export function openFlightDb(path: string, options: OpenFlightDbOptions = {}): F
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     const after = applyMigrations(db, MIGRATIONS, path);
+    db.exec(WRITER_INDEXES_SQL);
     return new FlightDb(db, path, false, after);
   } catch (e) {
     db.close();

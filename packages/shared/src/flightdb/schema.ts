@@ -146,20 +146,27 @@ ALTER TABLE asset ADD COLUMN appeared_boot_id TEXT
 CREATE INDEX clock_fit_boot ON clock_fit (boot_id, id);
 `;
 
-// The pose catch-up (every 2 s) looks for assets still awaiting navigation data. Without an index
-// that was a scan of every asset row with a JSON lookup each, on the capture agent's main thread:
-// ~5 ms per pass at 50,000 assets, ~28 ms at 200,000, growing all flight. A partial index holds
-// only the awaiting rows; the query names the same expression, so SQLite uses it.
-const V3 = /* sql */ `
-CREATE INDEX asset_awaiting_pose ON asset (id) WHERE json_extract(pose_quality, '$.isAwaitingData') = 1;
-`;
-
 /** Every migration, in order; `MIGRATIONS[i].version === i + 1`. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'flight, port, nav_sample, sentence_count, clock_fit, asset, event', sql: V1 },
   { version: 2, description: 'boot ids: clock_fit.boot_id, asset.appeared_boot_id', sql: V2 },
-  { version: 3, description: 'index of assets awaiting navigation data (pose catch-up)', sql: V3 },
 ];
+
+/**
+ * Indexes that only make a writer's own queries faster, made (IF NOT EXISTS) at every writable open
+ * after the migrations. Not a migration on purpose: a new user_version would make every reader of
+ * an older version refuse the DB (and a read-only open of an array not yet upgraded refuse it),
+ * for a change no reader sees.
+ *
+ * asset_awaiting_pose: the pose catch-up (every 2 s, on the capture agent's main thread) looks for
+ * assets still awaiting navigation data. Without it, that was a scan of every asset row with a JSON
+ * lookup each: ~5 ms per pass at 50,000 assets, ~28 ms at 200,000, an event-loop stall growing all
+ * flight. The partial index holds only the awaiting rows; the query names the same expression, so
+ * SQLite uses it.
+ */
+export const WRITER_INDEXES_SQL = /* sql */ `
+CREATE INDEX IF NOT EXISTS asset_awaiting_pose ON asset (id) WHERE json_extract(pose_quality, '$.isAwaitingData') = 1;
+`;
 
 /** The schema version this code writes and reads (`PRAGMA user_version`). */
 export const FLIGHT_DB_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -73,6 +73,23 @@ describe('openFlightDb', () => {
     expect(c.db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY name').all()).toEqual(schemaBefore);
   });
 
+  it('a writable open adds the writer-only indexes to a DB without them, keeping its schema version; readers open it either way', () => {
+    const path = tmpDb();
+    track(openFlightDb(path, { create: true })).close();
+    const raw = new Database(path);
+    raw.exec('DROP INDEX asset_awaiting_pose'); // as a DB written before the index existed
+    raw.close();
+    const index = (d: FlightDb): unknown => d.db.prepare("SELECT name FROM sqlite_master WHERE name = 'asset_awaiting_pose'").get();
+    const reader = track(openFlightDb(path, { readonly: true }));
+    expect(index(reader)).toBeUndefined();
+    reader.close();
+    const writer = track(openFlightDb(path));
+    expect(index(writer)).toEqual({ name: 'asset_awaiting_pose' });
+    expect(writer.db.pragma('user_version', { simple: true })).toBe(FLIGHT_DB_SCHEMA_VERSION);
+    writer.close();
+    expect(track(openFlightDb(path, { readonly: true })).schemaVersion).toBe(FLIGHT_DB_SCHEMA_VERSION);
+  });
+
   it('sets WAL, synchronous=FULL, foreign keys, busy timeout, application id', () => {
     const db = track(openFlightDb(tmpDb(), { create: true, busyTimeoutMs: 1234 }));
     expect(db.db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -206,7 +223,7 @@ describe('migration v1 → v2 (boot ids)', () => {
 
     const db = track(openFlightDb(path));
     expect(db.schemaVersion).toBe(FLIGHT_DB_SCHEMA_VERSION);
-    expect(FLIGHT_DB_SCHEMA_VERSION).toBe(3);
+    expect(FLIGHT_DB_SCHEMA_VERSION).toBe(2);
     expect(v1Rows(db.db)).toEqual(before);
     expect(checkFlightDbIntegrity(db)).toEqual({ ok: true, problems: [] });
     expect(readClockFits(db).map((f) => f.bootId)).toEqual([null, null]);
