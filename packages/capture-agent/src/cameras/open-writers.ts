@@ -16,9 +16,9 @@ export interface WriterScan {
 }
 
 /** Whether fd `fd` of `pid` is open for writing (flags in /proc/PID/fdinfo are octal). */
-function isWritable(pid: string, fd: string): boolean {
+function isWritable(procRoot: string, pid: string, fd: string): boolean {
   try {
-    const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    const info = readFileSync(`${procRoot}/${pid}/fdinfo/${fd}`, 'utf8');
     const m = /^flags:\s*([0-7]+)/m.exec(info);
     if (!m?.[1]) return true;
     return (parseInt(m[1], 8) & O_ACCMODE) !== O_RDONLY;
@@ -58,11 +58,35 @@ export function scanWriters(paths: ReadonlySet<string>, procRoot = '/proc'): Wri
         } catch {
           continue;
         }
-        if (paths.has(target) && isWritable(pid, fd)) open.add(target);
+        if (paths.has(target) && isWritable(procRoot, pid, fd)) open.add(target);
       }
     }
   }
   return {
     stateOf: (path: string): WriterState => (open.has(path) ? 'open' : isComplete ? 'closed' : 'unknown'),
   };
+}
+
+/**
+ * How many processes' descriptor tables cannot be read here (another user's process, unless the
+ * agent runs as root or has CAP_SYS_PTRACE). While any cannot, no scan can prove a file closed
+ * (scanWriters answers 'unknown'), and every picture waits its longer size-stable time.
+ */
+export function hiddenProcessCount(procRoot = '/proc'): number {
+  let pids: string[];
+  try {
+    pids = readdirSync(procRoot).filter((n) => /^\d+$/.test(n) && n !== String(process.pid));
+  } catch {
+    return 0; // no /proc: the scan is not used at all
+  }
+  let hidden = 0;
+  for (const pid of pids) {
+    try {
+      readdirSync(`${procRoot}/${pid}/fd`);
+    } catch (err) {
+      // The same rule as scanWriters: only a process that ended meanwhile is not a blind spot.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') hidden++;
+    }
+  }
+  return hidden;
 }

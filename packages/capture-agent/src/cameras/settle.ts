@@ -45,6 +45,8 @@ export interface SettleTrackerOptions {
   pollMs?: number;
   /** Whether /proc is consulted for open writers. Default true (Linux). */
   isProcScanEnabled?: boolean;
+  /** Where the process table is read. Default /proc. */
+  procRoot?: string;
 }
 
 const DEFAULT_POLL_MS = 50;
@@ -103,6 +105,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   readonly #policies = new Map<string, CompletenessPolicy>();
   readonly #pollMs: number;
   readonly #isProcScanEnabled: boolean;
+  readonly #procRoot: string;
   #timer: NodeJS.Timeout | null = null;
   #isPolling = false;
   /** False after stop(): a poll in flight then does not schedule the next, nor does watch(). */
@@ -118,6 +121,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
     super();
     this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.#isProcScanEnabled = options.isProcScanEnabled ?? process.platform === 'linux';
+    this.#procRoot = options.procRoot ?? '/proc';
   }
 
   /** Sets the completeness policy of a device's files. */
@@ -164,6 +168,11 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
     this.#isStarted = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+  }
+
+  /** Whether /proc is asked who holds a file open (Linux, unless disabled). */
+  get isProcScanEnabled(): boolean {
+    return this.#isProcScanEnabled;
   }
 
   /** Whether polling runs (between start() and stop()). */
@@ -246,7 +255,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
         if (now - this.#lastScanMonoUs >= this.#scanGapMs * 1000) {
           this.#lastScanMonoUs = now;
           const scanStartUs = monoNowUs();
-          const scan = scanWriters(new Set(needWriter.map((f) => f.path)));
+          const scan = scanWriters(new Set(needWriter.map((f) => f.path)), this.#procRoot);
           for (const f of needWriter) f.writer = scan.stateOf(f.path);
           this.#scanGapMs = Math.max(MIN_SCAN_GAP_MS, ((monoNowUs() - scanStartUs) / 1000) * SCAN_GAP_FACTOR);
         }

@@ -23,6 +23,7 @@ import { listCameraFolder, reconcile, toRelPath, unstatedFile, type KnownFile } 
 import { SettleTracker, type SettledFile } from './settle.js';
 import { monoNowUs } from '../serial/monoClock.js';
 import { HashPool } from './hash-pool.js';
+import { hiddenProcessCount } from './open-writers.js';
 import { FolderWatcher } from './watcher.js';
 import { isFlightDbLockError } from '../store/flightStore.js';
 
@@ -67,6 +68,8 @@ export interface CameraSourceOptions {
   /** Hash worker threads. Default 2 (this machine class has 2 cores); 0 hashes on the main thread. */
   hashWorkers?: number;
   logger?: Logger;
+  /** Where the process table is read (tests give a fake one). Default /proc. */
+  procRoot?: string;
 }
 
 export interface AssetRecorded {
@@ -134,7 +137,10 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     super();
     this.#opts = options;
     this.#log = options.logger ?? silentLogger();
-    this.#tracker = new SettleTracker(options.pollMs === undefined ? {} : { pollMs: options.pollMs });
+    this.#tracker = new SettleTracker({
+      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+      ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
+    });
     this.#tracker.on('settled', (f) => this.#enqueue(f));
   }
 
@@ -176,6 +182,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       this.#log.info({ ns: `capture:cameras:${c.device}`, folder, known: cam.known.size }, 'watching camera folder');
     }
     this.#tracker.start();
+    this.#warnIfWritersHidden();
     await this.rescan();
     const rescanMs = this.#opts.rescanMs ?? DEFAULTS.rescanMs;
     this.#rescanTimer = setInterval(() => void this.rescan().catch((e: unknown) => this.#fail(e)), rescanMs);
@@ -220,6 +227,23 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     let recording = 0;
     for (const c of this.#cameras.values()) recording += c.recording.size;
     return this.#tracker.pendingCount + this.#queue.length + recording;
+  }
+
+  /**
+   * Says once, at start, when the fast way to call a picture complete (its writer closed it, seen
+   * in /proc) cannot work here, and what to do about it: otherwise the operator only sees every
+   * picture arrive settleMs late.
+   */
+  #warnIfWritersHidden(): void {
+    if (!this.#tracker.isProcScanEnabled) return;
+    const hidden = hiddenProcessCount(this.#opts.procRoot);
+    if (hidden === 0) return;
+    this.#log.warn(
+      { ns: 'capture:cameras', hiddenProcesses: hidden },
+      `cannot see which files ${hidden} other process(es) hold open (other users' processes): a picture is called ` +
+        'complete only after its size has been stable for settleMs (1 s images, 5 s videos by default), not as soon as ' +
+        'its writer closes it. To fix, run the agent as root or give it CAP_SYS_PTRACE (systemd: AmbientCapabilities=CAP_SYS_PTRACE)',
+    );
   }
 
   /** Lists every folder and reconciles it with what is accounted for. */

@@ -13,6 +13,7 @@ import { capturedLog } from '../helpers/log.js';
 import { holdWriteLock, killLockHolders } from '../store/lock-holder.js';
 import type { PoseSource } from '../../src/cameras/pose-source.js';
 import { makeTestArray, noNavYet, waitFor, type TestArray } from './helpers/env.js';
+import { fakeProc } from './helpers/proc.js';
 
 const T_US = Date.UTC(2024, 4, 1, 12, 0, 0) * 1000;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -188,5 +189,28 @@ describe('CameraSource', () => {
     await waitFor('the caught-up pose', () => readAssets(arr.db)[0]?.latDeg === 45.5);
     expect(errors).toEqual([]);
     expect(lines().filter((l) => l.level === 'error' || l.level === 50)).toEqual([]);
+  });
+});
+
+describe('CameraSource where other processes\' open files cannot be seen', () => {
+  it('says so once at start, with the fix, and still records pictures (after settleMs)', async () => {
+    const file = join(arr.root, 'unrelated.bin');
+    writeFileSync(file, 'x');
+    for (const isHidden of [false, true]) {
+      const { lines, log } = capturedLog();
+      const procRoot = fakeProc(join(arr.root, `proc-${String(isHidden)}`), file, isHidden);
+      const cams = cameras(['cam1']).map((c) => ({ ...c, settleMs: 300 }));
+      const s = new CameraSource({ db: arr.db, cameras: cams, clock: noClock, pose: noNavYet, rescanMs: 60_000, catchUpMs: 60_000, logger: log, procRoot });
+      source = s;
+      await s.start();
+      const name = `IMG_${String(isHidden)}.jpg`;
+      writeFileSync(join(arr.cameraDir('cam1'), name), makeJpeg(exifFieldsFor(T_US)));
+      await waitFor(name, () => readAssets(arr.db).some((a) => a.relPath === name));
+      await s.stop();
+      source = null;
+      const warnings = lines().filter((l) => typeof l['msg'] === 'string' && l['msg'].includes('CAP_SYS_PTRACE'));
+      expect(warnings).toHaveLength(isHidden ? 1 : 0);
+      if (isHidden) expect(warnings[0]).toMatchObject({ hiddenProcesses: 1, level: expect.anything() });
+    }
   });
 });
