@@ -27,6 +27,27 @@ function isWritable(procRoot: string, pid: string, fd: string): boolean {
   }
 }
 
+/** Every other process's pid under `procRoot`; null when it cannot be listed (no /proc). */
+function otherPids(procRoot: string): string[] | null {
+  try {
+    return readdirSync(procRoot).filter((n) => /^\d+$/.test(n) && n !== String(process.pid));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The descriptor numbers `pid` holds: [] when it ended meanwhile (ENOENT, fine); null when its
+ * table cannot be read (EACCES: another user's process we cannot see), a blind spot.
+ */
+function fdsOf(procRoot: string, pid: string): string[] | null {
+  try {
+    return readdirSync(`${procRoot}/${pid}/fd`);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? [] : null;
+  }
+}
+
 /**
  * Scans /proc for open-for-write descriptors on any of `paths`. Synchronous on purpose: a few
  * thousand readlinks of an in-kernel table, and a consistent snapshot. Our own process is skipped
@@ -35,20 +56,13 @@ function isWritable(procRoot: string, pid: string, fd: string): boolean {
 export function scanWriters(paths: ReadonlySet<string>, procRoot = '/proc'): WriterScan {
   const open = new Set<string>();
   let isComplete = true;
-  let pids: string[];
-  try {
-    pids = readdirSync(procRoot).filter((n) => /^\d+$/.test(n) && n !== String(process.pid));
-  } catch {
-    return { stateOf: () => 'unknown' };
-  }
+  const pids = otherPids(procRoot);
+  if (pids === null) return { stateOf: () => 'unknown' };
   if (paths.size > 0) {
     for (const pid of pids) {
-      let fds: string[];
-      try {
-        fds = readdirSync(`${procRoot}/${pid}/fd`);
-      } catch (err) {
-        // ENOENT: the process ended meanwhile (fine). EACCES: another user's process we cannot see.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') isComplete = false;
+      const fds = fdsOf(procRoot, pid);
+      if (fds === null) {
+        isComplete = false;
         continue;
       }
       for (const fd of fds) {
@@ -70,23 +84,9 @@ export function scanWriters(paths: ReadonlySet<string>, procRoot = '/proc'): Wri
 /**
  * How many processes' descriptor tables cannot be read here (another user's process, unless the
  * agent runs as root or has CAP_SYS_PTRACE). While any cannot, no scan can prove a file closed
- * (scanWriters answers 'unknown'), and every picture waits its longer size-stable time.
+ * (scanWriters answers 'unknown'), and every picture waits its longer size-stable time. 0 without
+ * /proc (the scan is not used at all).
  */
 export function hiddenProcessCount(procRoot = '/proc'): number {
-  let pids: string[];
-  try {
-    pids = readdirSync(procRoot).filter((n) => /^\d+$/.test(n) && n !== String(process.pid));
-  } catch {
-    return 0; // no /proc: the scan is not used at all
-  }
-  let hidden = 0;
-  for (const pid of pids) {
-    try {
-      readdirSync(`${procRoot}/${pid}/fd`);
-    } catch (err) {
-      // The same rule as scanWriters: only a process that ended meanwhile is not a blind spot.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') hidden++;
-    }
-  }
-  return hidden;
+  return (otherPids(procRoot) ?? []).filter((pid) => fdsOf(procRoot, pid) === null).length;
 }
