@@ -62,19 +62,10 @@ function newAgent(dbPath, dirs) {
   return { db, source };
 }
 
-/** `count` pictures of 20 kB at `rate` per second into the camN folders of `camerasDir` (`cameras` of them). */
-function writerTo(count, camerasDir, cameras, rate) {
+/** The simulator's cameras: `hardware-sim burst` writes `count` pictures of `bytes` into the first `cameras` camN folders of `camerasDir`. */
+function writer(count, rate, camerasDir, bytes = FILE_BYTES, cameras = FOLDERS) {
   return new Promise((resolve, reject) => {
-    const args = [SIM, 'burst', '--out', camerasDir, '--files', String(count), '--bytes', '20000', '--cameras', String(cameras), '--rate', String(rate)];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`hardware-sim burst exited ${code}`))));
-  });
-}
-
-/** The simulator's cameras: `hardware-sim burst` writes `count` pictures into the camN folders of `camerasDir`. */
-function writer(count, rate, camerasDir, bytes = FILE_BYTES) {
-  return new Promise((resolve, reject) => {
-    const args = [SIM, 'burst', '--out', camerasDir, '--files', String(count), '--bytes', String(bytes), '--cameras', String(FOLDERS), '--rate', String(rate), '--json'];
+    const args = [SIM, 'burst', '--out', camerasDir, '--files', String(count), '--bytes', String(bytes), '--cameras', String(cameras), '--rate', String(rate), '--json'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -234,7 +225,7 @@ async function longFlightMemory() {
       if (recorded >= mark && !cpuAt.has(mark)) cpuAt.set(mark, mainThreadCpuS());
     }
   }, 5);
-  await writerTo(LONG_FILES - early, second.camerasDir, 2, LONG_RATE);
+  await writer(LONG_FILES - early, LONG_RATE, second.camerasDir, 20_000, 2);
   while (recorded < LONG_FILES) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, 20));
   clearInterval(sampler);
