@@ -32,6 +32,7 @@ import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { openFlightDb, readAssets } from '@flysnap/shared';
+import { hiddenProcesses } from '../dist/cameras/open-writers.js';
 import { CameraSource } from '../dist/cameras/source.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 1000);
@@ -55,10 +56,17 @@ function setup(root, name, folders = FOLDERS) {
   return { dir, dirs, camerasDir: join(dir, 'cameras') };
 }
 
-function newAgent(dbPath, dirs) {
+// Processes whose open files this machine hides even from root (this VM: pid 1, process_api, its
+// supervisor). They never write the bench's files, so the bench names them as the operator of such
+// a machine would (config `notCameraWriters`) and the fast completeness path is measured; the
+// paced run without it shows what an agent that cannot see them does (every picture waits settleMs).
+const HIDDEN = hiddenProcesses();
+const NOT_WRITERS = [...new Set(HIDDEN.map((p) => p.name))];
+
+function newAgent(dbPath, dirs, notCameraWriters = NOT_WRITERS) {
   const db = openFlightDb(dbPath, { create: true });
   const cameras = dirs.map((folder, i) => ({ device: `cam${i + 1}`, kind: 'image', folder, extensions: ['.jpg'] }));
-  const source = new CameraSource({ db, dbPath, cameras, clock: noClock, pose: noNav, rescanMs: 5000, catchUpMs: 60_000 });
+  const source = new CameraSource({ db, dbPath, cameras, clock: noClock, pose: noNav, rescanMs: 5000, catchUpMs: 60_000, notCameraWriters });
   return { db, source };
 }
 
@@ -204,7 +212,7 @@ async function longFlightMemory() {
   const dbPath = join(root, 'long-flight.db');
   const db = openFlightDb(dbPath, { create: true });
   const cameras = [...first.dirs, ...second.dirs].map((folder, i) => ({ device: `cam${i + 1}`, kind: 'image', folder, extensions: ['.jpg'] }));
-  const source = new CameraSource({ db, dbPath, cameras, clock: noClock, pose: noNav, rescanMs: 5000, catchUpMs: 60_000 });
+  const source = new CameraSource({ db, dbPath, cameras, clock: noClock, pose: noNav, rescanMs: 5000, catchUpMs: 60_000, notCameraWriters: NOT_WRITERS });
   let recorded = 0;
   source.on('asset', () => recorded++);
   await source.start();
@@ -256,10 +264,18 @@ const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'flysnap-bench-
 try {
   console.log(`camera bench: ${FILES} files × ${mb} MB into ${FOLDERS} folders (${root})`);
 
-  // 1. Paced (first, on a quiet page cache), at each rate.
-  for (const RATE of RATES) {
+  console.log(
+    HIDDEN.length === 0
+      ? 'every process\'s open files can be seen here'
+      : `processes whose open files cannot be seen here: ${HIDDEN.map((p) => `${p.pid} (${p.name})`).join(', ')}; named as non-writers (notCameraWriters) except where said`,
+  );
+  // 1. Paced (first, on a quiet page cache), at each rate; and at the last rate without naming the
+  //    hidden processes, when there are any.
+  const pacedRuns = RATES.map((rate) => ({ rate, notWriters: NOT_WRITERS }));
+  if (HIDDEN.length > 0 && RATES.length > 0) pacedRuns.push({ rate: RATES[RATES.length - 1], notWriters: [] });
+  for (const { rate: RATE, notWriters } of pacedRuns) {
       const { dir, dirs, camerasDir } = setup(root, 'paced');
-      const { db, source } = newAgent(join(dir, 'flight.db'), dirs);
+      const { db, source } = newAgent(join(dir, 'flight.db'), dirs, notWriters);
       const committedMs = new Map();
       source.on('asset', (a) => committedMs.set(`${a.device}/${a.relPath}`, Date.now()));
       await source.start();
@@ -279,7 +295,7 @@ try {
         .sort((a, b) => a - b);
       const achieved = FILES / ((w.endMs - w.startMs) / 1000);
       console.log(
-        `paced at ${RATE} files/s (achieved ${achieved.toFixed(0)}/s): close → committed row latency p50 ${pct(lat, 50).toFixed(0)} ms, ` +
+        `paced at ${RATE} files/s${notWriters.length < NOT_WRITERS.length ? ' (hidden processes not named: every picture waits settleMs)' : ''} (achieved ${achieved.toFixed(0)}/s): close → committed row latency p50 ${pct(lat, 50).toFixed(0)} ms, ` +
           `p99 ${pct(lat, 99).toFixed(0)} ms, max ${lat[lat.length - 1].toFixed(0)} ms (target p99 < 300 ms)`,
       );
       console.log(`  agent event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms`);

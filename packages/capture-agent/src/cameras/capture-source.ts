@@ -60,6 +60,7 @@ export class CameraCaptureSource implements CaptureSource {
       db: ctx.flightDb,
       dbPath: ctx.flightDb.path,
       cameras: ctx.config.cameras,
+      notCameraWriters: ctx.config.notCameraWriters,
       clock,
       pose,
       logger: ctx.log,

@@ -1,9 +1,12 @@
 // Which of these files does a local process hold open for writing? Linux /proc, read once per poll.
 //
 // A camera that writes through a local process (a tethering daemon, a copy from a card) can be seen
-// here; one writing over a network share cannot, and a process of another user is unreadable to an
-// unprivileged service. The answer is therefore 'closed' only when every process could be inspected;
-// otherwise 'unknown', and the completeness rule falls back to the longer size-stable time.
+// here; one writing over a network share cannot. Some processes' open files cannot be seen at all:
+// another user's (unless the agent is root or has CAP_SYS_PTRACE), and any process the kernel
+// refuses to show even to root (a VM's or container's supervisor holding capabilities the agent
+// lacks). The answer is therefore 'closed' only when every process could be inspected, or those
+// that could not are named by the operator as never writing camera files; otherwise 'unknown', and
+// the completeness rule falls back to the longer size-stable time.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { WriterState } from './completeness.js';
 
@@ -14,6 +17,29 @@ export interface WriterScan {
   /** Writer state for each asked path (absolute, as /proc shows it). */
   stateOf(path: string): WriterState;
 }
+
+export interface ProcessTableOptions {
+  /** Where the process table is read. Default /proc. */
+  procRoot?: string;
+  /**
+   * Names (as /proc/PID/comm shows them) of processes that never write camera files: when their
+   * open files cannot be seen, that does not stop a file being proven closed.
+   */
+  notWriters?: ReadonlySet<string>;
+}
+
+/** A process whose open files cannot be seen. */
+export interface HiddenProcess {
+  pid: number;
+  /** Its name as /proc/PID/comm shows it ('' if unreadable). */
+  name: string;
+}
+
+/**
+ * What a process holds: 'ended' (gone meanwhile, fine), 'hidden' (its descriptor table, or where
+ * one of its descriptors points, cannot be read: a blind spot), or each descriptor's target.
+ */
+type Descriptors = 'ended' | 'hidden' | Array<{ fd: string; target: string }>;
 
 /** Whether fd `fd` of `pid` is open for writing (flags in /proc/PID/fdinfo are octal). */
 function isWritable(procRoot: string, pid: string, fd: string): boolean {
@@ -37,15 +63,42 @@ function otherPids(procRoot: string): string[] | null {
 }
 
 /**
- * The descriptor numbers `pid` holds: [] when it ended meanwhile (ENOENT, fine); null when its
- * table cannot be read (EACCES: another user's process we cannot see), a blind spot.
+ * The descriptors of `pid` and where they point. The kernel checks access per process (ptrace
+ * rules): when one descriptor's target is refused, all are, so the first refusal ends the look. (Not
+ * reading the rest matters: this VM's supervisor holds 250 descriptors, each refusal a thrown
+ * error, and that was 60 % of a scan's cost.) A descriptor closed between the listing and its
+ * readlink (ENOENT) is skipped; any other failure leaves the process a blind spot.
  */
-function fdsOf(procRoot: string, pid: string): string[] | null {
+function descriptorsOf(procRoot: string, pid: string): Descriptors {
+  let fds: string[];
   try {
-    return readdirSync(`${procRoot}/${pid}/fd`);
+    fds = readdirSync(`${procRoot}/${pid}/fd`);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? [] : null;
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'ended' : 'hidden';
   }
+  const out: Array<{ fd: string; target: string }> = [];
+  for (const fd of fds) {
+    try {
+      out.push({ fd, target: readlinkSync(`${procRoot}/${pid}/fd/${fd}`) });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return 'hidden';
+    }
+  }
+  return out;
+}
+
+/** The name of `pid` as /proc/PID/comm shows it (readable for every process); '' if it cannot be read. */
+function processName(procRoot: string, pid: string): string {
+  try {
+    return readFileSync(`${procRoot}/${pid}/comm`, 'utf8').replace(/\n$/, '');
+  } catch {
+    return '';
+  }
+}
+
+/** Whether a hidden process counts as a blind spot: yes, unless the operator named it a non-writer. */
+function isBlindSpot(procRoot: string, pid: string, notWriters: ReadonlySet<string> | undefined): boolean {
+  return !(notWriters && notWriters.size > 0 && notWriters.has(processName(procRoot, pid)));
 }
 
 /**
@@ -53,27 +106,21 @@ function fdsOf(procRoot: string, pid: string): string[] | null {
  * thousand readlinks of an in-kernel table, and a consistent snapshot. Our own process is skipped
  * (it only reads, to hash).
  */
-export function scanWriters(paths: ReadonlySet<string>, procRoot = '/proc'): WriterScan {
+export function scanWriters(paths: ReadonlySet<string>, options: ProcessTableOptions = {}): WriterScan {
+  const procRoot = options.procRoot ?? '/proc';
   const open = new Set<string>();
   let isComplete = true;
   const pids = otherPids(procRoot);
   if (pids === null) return { stateOf: () => 'unknown' };
   if (paths.size > 0) {
     for (const pid of pids) {
-      const fds = fdsOf(procRoot, pid);
-      if (fds === null) {
-        isComplete = false;
+      const fds = descriptorsOf(procRoot, pid);
+      if (fds === 'hidden') {
+        if (isComplete && isBlindSpot(procRoot, pid, options.notWriters)) isComplete = false;
         continue;
       }
-      for (const fd of fds) {
-        let target: string;
-        try {
-          target = readlinkSync(`${procRoot}/${pid}/fd/${fd}`);
-        } catch {
-          continue;
-        }
-        if (paths.has(target) && isWritable(procRoot, pid, fd)) open.add(target);
-      }
+      if (fds === 'ended') continue;
+      for (const { fd, target } of fds) if (paths.has(target) && isWritable(procRoot, pid, fd)) open.add(target);
     }
   }
   return {
@@ -82,11 +129,13 @@ export function scanWriters(paths: ReadonlySet<string>, procRoot = '/proc'): Wri
 }
 
 /**
- * How many processes' descriptor tables cannot be read here (another user's process, unless the
- * agent runs as root or has CAP_SYS_PTRACE). While any cannot, no scan can prove a file closed
- * (scanWriters answers 'unknown'), and every picture waits its longer size-stable time. 0 without
- * /proc (the scan is not used at all).
+ * The processes whose open files cannot be seen here, less those named as non-writers. While any
+ * remains, no scan can prove a file closed (scanWriters answers 'unknown'), and every picture waits
+ * its longer size-stable time. [] without /proc (the scan is not used at all).
  */
-export function hiddenProcessCount(procRoot = '/proc'): number {
-  return (otherPids(procRoot) ?? []).filter((pid) => fdsOf(procRoot, pid) === null).length;
+export function hiddenProcesses(options: ProcessTableOptions = {}): HiddenProcess[] {
+  const procRoot = options.procRoot ?? '/proc';
+  return (otherPids(procRoot) ?? [])
+    .filter((pid) => descriptorsOf(procRoot, pid) === 'hidden' && isBlindSpot(procRoot, pid, options.notWriters))
+    .map((pid) => ({ pid: Number(pid), name: processName(procRoot, pid) }));
 }

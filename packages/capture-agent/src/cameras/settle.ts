@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { decideCompleteness, type CompletenessDecision, type CompletenessPolicy, type FormatEnding, type WriterState } from './completeness.js';
 import { checkFormatEnding } from './format-ending.js';
-import { scanWriters } from './open-writers.js';
+import { scanWriters, type ProcessTableOptions } from './open-writers.js';
 import { monoNowUs } from '../serial/monoClock.js';
 
 /** What we know of one file while it settles. */
@@ -47,6 +47,8 @@ export interface SettleTrackerOptions {
   isProcScanEnabled?: boolean;
   /** Where the process table is read. Default /proc. */
   procRoot?: string;
+  /** Names of processes that never write camera files (see ProcessTableOptions.notWriters). */
+  notWriters?: readonly string[];
 }
 
 const DEFAULT_POLL_MS = 50;
@@ -105,7 +107,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   readonly #policies = new Map<string, CompletenessPolicy>();
   readonly #pollMs: number;
   readonly #isProcScanEnabled: boolean;
-  readonly #procRoot: string;
+  readonly #processTable: ProcessTableOptions;
   #timer: NodeJS.Timeout | null = null;
   #isPolling = false;
   /** False after stop(): a poll in flight then does not schedule the next, nor does watch(). */
@@ -121,7 +123,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
     super();
     this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.#isProcScanEnabled = options.isProcScanEnabled ?? process.platform === 'linux';
-    this.#procRoot = options.procRoot ?? '/proc';
+    this.#processTable = { procRoot: options.procRoot ?? '/proc', notWriters: new Set(options.notWriters ?? []) };
   }
 
   /** Sets the completeness policy of a device's files. */
@@ -255,7 +257,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
         if (now - this.#lastScanMonoUs >= this.#scanGapMs * 1000) {
           this.#lastScanMonoUs = now;
           const scanStartUs = monoNowUs();
-          const scan = scanWriters(new Set(needWriter.map((f) => f.path)), this.#procRoot);
+          const scan = scanWriters(new Set(needWriter.map((f) => f.path)), this.#processTable);
           for (const f of needWriter) f.writer = scan.stateOf(f.path);
           this.#scanGapMs = Math.max(MIN_SCAN_GAP_MS, ((monoNowUs() - scanStartUs) / 1000) * SCAN_GAP_FACTOR);
         }

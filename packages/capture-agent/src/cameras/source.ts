@@ -23,7 +23,7 @@ import { listCameraFolder, reconcile, toRelPath, unstatedFile, type KnownFile } 
 import { SettleTracker, type SettledFile } from './settle.js';
 import { monoNowUs } from '../serial/monoClock.js';
 import { HashPool } from './hash-pool.js';
-import { hiddenProcessCount } from './open-writers.js';
+import { hiddenProcesses } from './open-writers.js';
 import { FolderWatcher } from './watcher.js';
 import { isFlightDbLockError } from '../store/flightStore.js';
 
@@ -70,6 +70,11 @@ export interface CameraSourceOptions {
   logger?: Logger;
   /** Where the process table is read (tests give a fake one). Default /proc. */
   procRoot?: string;
+  /**
+   * Names (as /proc/PID/comm shows them) of processes that never write camera files, for when the
+   * agent cannot see their open files (the config's `notCameraWriters`). Default none.
+   */
+  notCameraWriters?: readonly string[];
 }
 
 export interface AssetRecorded {
@@ -140,6 +145,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     this.#tracker = new SettleTracker({
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
       ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
+      ...(options.notCameraWriters === undefined ? {} : { notWriters: options.notCameraWriters }),
     });
     this.#tracker.on('settled', (f) => this.#enqueue(f));
   }
@@ -231,18 +237,24 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
 
   /**
    * Says once, at start, when the fast way to call a picture complete (its writer closed it, seen
-   * in /proc) cannot work here, and what to do about it: otherwise the operator only sees every
-   * picture arrive settleMs late.
+   * in /proc) cannot work here, which processes stop it, and what to do about it: otherwise the
+   * operator only sees every picture arrive settleMs late.
    */
   #warnIfWritersHidden(): void {
     if (!this.#tracker.isProcScanEnabled) return;
-    const hidden = hiddenProcessCount(this.#opts.procRoot);
-    if (hidden === 0) return;
+    const hidden = hiddenProcesses({
+      ...(this.#opts.procRoot === undefined ? {} : { procRoot: this.#opts.procRoot }),
+      notWriters: new Set(this.#opts.notCameraWriters ?? []),
+    });
+    if (hidden.length === 0) return;
+    const named = hidden.slice(0, 5).map((p) => `${p.pid} (${p.name || '?'})`).join(', ') + (hidden.length > 5 ? ', …' : '');
     this.#log.warn(
-      { ns: 'capture:cameras', hiddenProcesses: hidden },
-      `cannot see which files ${hidden} other process(es) hold open (other users' processes): a picture is called ` +
-        'complete only after its size has been stable for settleMs (1 s images, 5 s videos by default), not as soon as ' +
-        'its writer closes it. To fix, run the agent as root or give it CAP_SYS_PTRACE (systemd: AmbientCapabilities=CAP_SYS_PTRACE)',
+      { ns: 'capture:cameras', hiddenProcesses: hidden.length, processes: hidden.slice(0, 20) },
+      `cannot see which files ${hidden.length} other process(es) hold open: ${named}. A picture is called complete only ` +
+        'after its size has been stable for settleMs (1 s images, 5 s videos by default), not as soon as its writer closes it. ' +
+        'To fix, run the agent as root or give it CAP_SYS_PTRACE (systemd: AmbientCapabilities=CAP_SYS_PTRACE); a process ' +
+        'that even root cannot see (a VM or container supervisor) and that never writes camera files can be named in the ' +
+        "config's notCameraWriters",
     );
   }
 

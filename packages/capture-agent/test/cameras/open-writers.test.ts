@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hiddenProcessCount, scanWriters } from '../../src/cameras/open-writers.js';
-import { fakeProc } from './helpers/proc.js';
+import { hiddenProcesses, scanWriters } from '../../src/cameras/open-writers.js';
+import { addFakeWriter, fakeProc } from './helpers/proc.js';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'fs-writers-')));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,29 +24,61 @@ describe('scanWriters (real /proc)', () => {
     const scan = scanWriters(new Set([path, reader]));
     expect(scan.stateOf(path)).toBe('open');
     expect(scan.stateOf(reader)).not.toBe('open'); // a reader is not a writer
+    expect(hiddenProcesses().map((p) => p.pid)).not.toContain(child.pid); // our own child is never hidden
     child.stdin.write('x');
     await new Promise<void>((resolve) => child.once('exit', () => resolve()));
     expect(scanWriters(new Set([path])).stateOf(path)).not.toBe('open');
   });
+
+  it('calls hidden only processes whose descriptors really cannot be followed, and drops those named', () => {
+    const hidden = hiddenProcesses();
+    for (const p of hidden) {
+      // Checked here independently: listing its table or following one of its descriptors fails
+      // with something other than "gone" (a process that ended meanwhile is not counted).
+      let error: string | undefined;
+      try {
+        for (const fd of readdirSync(`/proc/${p.pid}/fd`)) readlinkSync(`/proc/${p.pid}/fd/${fd}`);
+      } catch (e) {
+        error = (e as NodeJS.ErrnoException).code;
+      }
+      if (error !== 'ENOENT') expect(error, `pid ${p.pid} (${p.name})`).toBeDefined();
+    }
+    const named = new Set(hidden.map((p) => p.name));
+    expect(hiddenProcesses({ notWriters: named }).filter((p) => !named.has(p.name))).toEqual([]);
+  });
 });
 
 describe('processes whose open files cannot be seen (fake /proc)', () => {
-  it('counts them, and a scan then cannot prove a file closed', () => {
-    const root = mkdtempSync(join(dir, 'proc-'));
-    const file = join(dir, 'IMG_1.jpg');
-    writeFileSync(file, 'x');
-    const seen = fakeProc(join(root, 'a'), file, false);
-    expect(hiddenProcessCount(seen)).toBe(0);
-    expect(scanWriters(new Set([file]), seen).stateOf(file)).toBe('closed'); // open for reading only
-    const blind = fakeProc(join(root, 'b'), file, true);
-    expect(hiddenProcessCount(blind)).toBe(1);
-    expect(scanWriters(new Set([file]), blind).stateOf(file)).toBe('unknown');
-    expect(hiddenProcessCount(join(root, 'none'))).toBe(0); // no process table at all: no scan either
+  const file = join(dir, 'IMG_1.jpg');
+  writeFileSync(file, 'x');
+  const root = mkdtempSync(join(dir, 'proc-'));
+
+  it('all seen: a file held only for reading is proven closed', () => {
+    const procRoot = fakeProc(join(root, 'seen'), file, 'none');
+    expect(hiddenProcesses({ procRoot })).toEqual([]);
+    expect(scanWriters(new Set([file]), { procRoot }).stateOf(file)).toBe('closed');
   });
 
-  it('the real /proc hides nothing from this test (it runs as root) or counts what it hides', () => {
-    const n = hiddenProcessCount();
-    expect(n).toBeGreaterThanOrEqual(0);
-    if (process.getuid?.() === 0) expect(n).toBe(0);
+  for (const hidden of ['table', 'links'] as const) {
+    it(`a process whose ${hidden === 'table' ? 'descriptor table cannot be listed' : 'descriptors cannot be followed'} is a blind spot, unless named a non-writer`, () => {
+      const procRoot = fakeProc(join(root, hidden), file, hidden);
+      const expected = hidden === 'table' ? { pid: 200, name: 'otheruser' } : { pid: 400, name: 'supervisor' };
+      expect(hiddenProcesses({ procRoot })).toEqual([expected]);
+      expect(scanWriters(new Set([file]), { procRoot }).stateOf(file)).toBe('unknown');
+      const notWriters = new Set([expected.name]);
+      expect(hiddenProcesses({ procRoot, notWriters })).toEqual([]);
+      expect(scanWriters(new Set([file]), { procRoot, notWriters }).stateOf(file)).toBe('closed');
+      // A name that is not the hidden one's changes nothing; a writer that can be seen is seen.
+      expect(scanWriters(new Set([file]), { procRoot, notWriters: new Set(['tetherd']) }).stateOf(file)).toBe('unknown');
+      addFakeWriter(procRoot, file);
+      expect(scanWriters(new Set([file]), { procRoot }).stateOf(file)).toBe('open');
+      expect(scanWriters(new Set([file]), { procRoot, notWriters }).stateOf(file)).toBe('open');
+    });
+  }
+
+  it('no process table at all: nothing is hidden, and no scan can prove anything', () => {
+    const procRoot = join(root, 'none');
+    expect(hiddenProcesses({ procRoot })).toEqual([]);
+    expect(scanWriters(new Set([file]), { procRoot }).stateOf(file)).toBe('unknown');
   });
 });

@@ -193,24 +193,34 @@ describe('CameraSource', () => {
 });
 
 describe('CameraSource where other processes\' open files cannot be seen', () => {
-  it('says so once at start, with the fix, and still records pictures (after settleMs)', async () => {
+  it('says so once at start, naming them and the fix, and records pictures only after settleMs, unless they are named non-writers', async () => {
     const file = join(arr.root, 'unrelated.bin');
     writeFileSync(file, 'x');
-    for (const isHidden of [false, true]) {
+    const cases = [
+      { name: 'all-seen', hidden: 'none', notCameraWriters: [], warned: false, decision: 'closed-and-valid' },
+      { name: 'hidden', hidden: 'links', notCameraWriters: [], warned: true, decision: 'stable' },
+      { name: 'named', hidden: 'links', notCameraWriters: ['supervisor'], warned: false, decision: 'closed-and-valid' },
+    ] as const;
+    for (const c of cases) {
       const { lines, log } = capturedLog();
-      const procRoot = fakeProc(join(arr.root, `proc-${String(isHidden)}`), file, isHidden);
-      const cams = cameras(['cam1']).map((c) => ({ ...c, settleMs: 300 }));
-      const s = new CameraSource({ db: arr.db, cameras: cams, clock: noClock, pose: noNavYet, rescanMs: 60_000, catchUpMs: 60_000, logger: log, procRoot });
+      const procRoot = fakeProc(join(arr.root, `proc-${c.name}`), file, c.hidden);
+      const cams = cameras(['cam1']).map((cam) => ({ ...cam, settleMs: 300 }));
+      const s = new CameraSource({ db: arr.db, cameras: cams, clock: noClock, pose: noNavYet, rescanMs: 60_000, catchUpMs: 60_000, logger: log, procRoot, notCameraWriters: c.notCameraWriters });
       source = s;
       await s.start();
-      const name = `IMG_${String(isHidden)}.jpg`;
+      const name = `IMG_${c.name}.jpg`;
       writeFileSync(join(arr.cameraDir('cam1'), name), makeJpeg(exifFieldsFor(T_US)));
       await waitFor(name, () => readAssets(arr.db).some((a) => a.relPath === name));
       await s.stop();
       source = null;
       const warnings = lines().filter((l) => typeof l['msg'] === 'string' && l['msg'].includes('CAP_SYS_PTRACE'));
-      expect(warnings).toHaveLength(isHidden ? 1 : 0);
-      if (isHidden) expect(warnings[0]).toMatchObject({ hiddenProcesses: 1, level: expect.anything() });
+      expect(warnings, c.name).toHaveLength(c.warned ? 1 : 0);
+      if (c.warned) {
+        expect(warnings[0]).toMatchObject({ hiddenProcesses: 1, processes: [{ pid: 400, name: 'supervisor' }], level: expect.anything() });
+        expect(warnings[0]?.['msg']).toContain('400 (supervisor)');
+      }
+      // How the picture was called complete: its writer proven gone, or only its size stable for settleMs.
+      expect(lines().find((l) => l['msg'] === 'asset recorded' && l['relPath'] === name), c.name).toMatchObject({ decision: c.decision });
     }
   });
 });
