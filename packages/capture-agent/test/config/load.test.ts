@@ -13,7 +13,18 @@ describe('config', () => {
       checksumPolicy: 'accept-flag', latencyMs: 0, watchdogMs: 3000, maxLineBytes: 4096, reconnectMinMs: 250, reconnectMaxMs: 5000,
     });
     expect(c.cameras[0]).toMatchObject({ extensions: ['.mp4', '.mov', '.mts'], settleMs: 5000, incompleteAfterMs: 120_000, clockOffsetMs: 0 });
-    expect(c).toMatchObject({ rawFlushMs: 1000, dbFlushMs: 500, clockFitMs: 10_000, logLevel: 'info' });
+    expect(c).toMatchObject({ rawFlushMs: 1000, dbFlushMs: 500, clockFitMs: 10_000, logLevel: 'info', notCameraWriters: [] });
+  });
+
+  it('takes process names that never write camera files, as /proc shows them (at most 15 characters)', () => {
+    expect(parseConfig({ ...base, notCameraWriters: ['process_api'] }, 'f.json', '/').notCameraWriters).toEqual(['process_api']);
+    let err: ConfigError | null = null;
+    try {
+      parseConfig({ ...base, notCameraWriters: ['a-very-long-daemon-name'] }, 'f.json', '/');
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err?.issues).toEqual(['notCameraWriters[0]: process names in /proc are at most 15 characters (longer ones are cut there)']);
   });
 
   it('accepts the simulator config as written', () => {
