@@ -126,6 +126,20 @@ function referenceRun(camerasDir) {
  * memory in the same state, and their figures compare them, not the host. (A capture machine has
  * no host to hand memory back to.)
  */
+/**
+ * The other side of the same: the host takes freed memory back in cycles every 2 s, and after
+ * 5 GB of files were deleted that went on for ~15 s (perf, sched_switch: the kernel worker in
+ * virtballoon_free_page_report, 35-60 ms per call). Meanwhile the VM stalls now and then: in paced
+ * runs 2-5 s after the previous phase's files were deleted, files closed in such a moment took
+ * 330-680 ms to their row instead of ~140 (their settle polls and hashing waited), and the p99
+ * missed 300 ms in about half the runs, with this and the previous day's build alike. A/B, 3 pairs,
+ * 100 files/s right after 5 GB were written and deleted: p99 350, 307, 213 ms (max 393-511) when
+ * started at once, 179, 175, 179 ms (max 202-220) when started 20 s later. A latency phase
+ * therefore starts only after memory has been quiet this long.
+ */
+const PAGE_REPORTING_QUIET_MS = 20_000;
+const quietMemory = () => new Promise((r) => setTimeout(r, PAGE_REPORTING_QUIET_MS));
+
 async function warmMemory(base) {
   const scratch = join(base, 'warm-up');
   await writer(FILES, 0, scratch);
@@ -293,6 +307,7 @@ try {
   const pacedRuns = RATES.map((rate) => ({ rate, notWriters: NOT_WRITERS }));
   if (HIDDEN.length > 0 && RATES.length > 0) pacedRuns.push({ rate: RATES[RATES.length - 1], notWriters: [] });
   for (const { rate: RATE, notWriters } of pacedRuns) {
+      await quietMemory();
       const { dir, dirs, camerasDir } = setup(root, 'paced');
       const { db, source } = newAgent(join(dir, 'flight.db'), dirs, notWriters);
       const committedMs = new Map();
