@@ -7,7 +7,10 @@
 import { readLastClockFitOfBoot, type ClockFitRow, type FlightDbLike } from '@flysnap/shared';
 
 export interface MonoToUtc {
-  /** UTC µs for a monotonic time of boot `bootId` (the capture machine's current boot), or null while there is no fit of it. */
+  /**
+   * UTC µs for a monotonic time of boot `bootId` (the capture machine's current boot), or null while
+   * there is no fit of it: then for every time (the catch-up relies on it), never for some only.
+   */
   toUtc(monoUs: number): number | null;
   /**
    * The boot whose monotonic clock `toUtc` reads. Absent: not known, and then the catch-up never

@@ -56,7 +56,11 @@ export function catchUpPoses(
   };
   // Reads first, then every update in ONE transaction: one fsync per pass, not one per row.
   const updates: (() => void)[] = [];
-  for (const a of assetsAwaiting(db, limit, clock.bootId ?? null)) {
+  // The live clock's boot only while it has a fit (it then converts any time of that boot, and
+  // without one none): else its untimed rows would be read and left as they are at every pass, a
+  // cost growing with every picture taken before the first fix (no EXIF time: videos).
+  const liveBootId = clock.bootId !== undefined && clock.toUtc(0) !== null ? clock.bootId : null;
+  for (const a of assetsAwaiting(db, limit, liveBootId)) {
     result.examined++;
     let captureTUs = a.captureTUs;
     if (captureTUs === null) {

@@ -153,6 +153,9 @@ describe('pose at capture time from nav_sample (real flight DB, shared PoseTrack
       { db: arr.db, clock: noClock, pose: navPoseSource(arr.db), known: new Map() },
     );
     expect(readAssets(arr.db)[0]).toMatchObject({ captureTUs: null, latDeg: null });
+    // This boot's clock with no fit yet: its untimed rows are not even read (every 2 s, all flight).
+    const noFitYet = { bootId: currentBootId(), toUtc: (): null => null };
+    expect(catchUpPoses(arr.db, navPoseSource(arr.db), noFitYet, () => 50)).toEqual({ examined: 0, timed: 0, posed: 0, stillAwaiting: 0 });
     // The clock of the boot the file appeared on (this process's: the row was written here).
     const clock = { bootId: currentBootId(), toUtc: (mono: number): number => T0 + 9e6 + mono };
     const res = catchUpPoses(arr.db, navPoseSource(arr.db), clock, () => 50);
@@ -205,7 +208,8 @@ describe('a reboot mid-flight: monotonic times are only converted through a fit 
     // Through the old boot's fit it would have been T0 + 20 s - 2 h: no time at all instead.
     expect(row).toMatchObject({ captureTUs: null, timeSource: null, appearedTUs: null, appearedBootId: boot, latDeg: null });
     expect(readCameraStatus(arr.db).withoutCaptureTimeByReason).toEqual({ 'no-fit-this-boot': 1 });
-    expect(catchUpPoses(arr.db, navPoseSource(arr.db), clock, () => 0)).toMatchObject({ examined: 1, timed: 0, stillAwaiting: 1 });
+    // Before this boot's first fit its untimed rows are not even read (nothing could convert them).
+    expect(catchUpPoses(arr.db, navPoseSource(arr.db), clock, () => 0)).toEqual({ examined: 0, timed: 0, posed: 0, stillAwaiting: 0 });
     [row] = readAssets(arr.db);
     expect(row).toMatchObject({ captureTUs: null, timeSource: null });
 
