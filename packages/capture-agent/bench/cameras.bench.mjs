@@ -23,7 +23,7 @@
 // On this 2-core VM the writer alone reaches only ~70-90 files/s of 5 MB paced over 1,000 files
 // (filling fresh memory is slow): the achieved rate is printed beside each latency.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,12 +135,27 @@ function referenceRun(camerasDir) {
  * missed 300 ms in about half the runs, with this and the previous day's build alike. A/B, 3 pairs,
  * 100 files/s right after 5 GB were written and deleted: p99 350, 307, 213 ms (max 393-511) when
  * started at once, 179, 175, 179 ms (max 202-220) when started 20 s later. A latency phase
- * therefore starts only after memory has been quiet this long.
+ * therefore starts only once memory is quiet (and a full-speed phase's warm-up, below, too).
  */
-const PAGE_REPORTING_QUIET_MS = 20_000;
-const quietMemory = () => new Promise((r) => setTimeout(r, PAGE_REPORTING_QUIET_MS));
+const REPORTED_KIB = '/sys/module/page_reporting/parameters/reported_kib';
+const BALLOON = '/sys/bus/virtio/drivers/virtio_balloon';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function quietMemory() {
+  if (existsSync(REPORTED_KIB)) {
+    // This VM's kernel counts what it has handed back: wait until that moves < 64 MiB in 4 s (~1 GB
+    // per 2 s right after 5 GB were freed, then tens of MB now and then), at most 40 s.
+    const seen = [];
+    for (const start = Date.now(); Date.now() - start < 40_000; await sleep(1000)) {
+      seen.push(Number(readFileSync(REPORTED_KIB, 'utf8')));
+      if (seen.length > 4 && seen[seen.length - 1] - seen[seen.length - 5] < 64 * 1024) return;
+    }
+  } else if (existsSync(BALLOON) && readdirSync(BALLOON).some((n) => n.startsWith('virtio'))) {
+    await sleep(20_000); // a balloon that may report, without a counter: the time it took here
+  }
+}
 
 async function warmMemory(base) {
+  await quietMemory(); // what earlier phases freed is handed back first, not during the timed phase
   const scratch = join(base, 'warm-up');
   await writer(FILES, 0, scratch);
   rmSync(scratch, { recursive: true, force: true });
