@@ -248,13 +248,19 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     });
     if (hidden.length === 0) return;
     const named = hidden.slice(0, 5).map((p) => `${p.pid} (${p.name || '?'})`).join(', ') + (hidden.length > 5 ? ', …' : '');
+    // As root, the fix that helps everyone else (root, or CAP_SYS_PTRACE) is already in place.
+    const fix =
+      process.getuid?.() === 0
+        ? 'The agent runs as root: the kernel hides these even from root (a VM\'s or container\'s supervisor, a process with ' +
+          "capabilities the agent lacks). If they never write camera files, name them in the config's notCameraWriters"
+        : 'To fix, run the agent as root or give it CAP_SYS_PTRACE (systemd: AmbientCapabilities=CAP_SYS_PTRACE); a process ' +
+          "that even root cannot see (a VM's or container's supervisor) and that never writes camera files can be named in " +
+          "the config's notCameraWriters";
     this.#log.warn(
       { ns: 'capture:cameras', hiddenProcesses: hidden.length, processes: hidden.slice(0, 20) },
       `cannot see which files ${hidden.length} other process(es) hold open: ${named}. A picture is called complete only ` +
         'after its size has been stable for settleMs (1 s images, 5 s videos by default), not as soon as its writer closes it. ' +
-        'To fix, run the agent as root or give it CAP_SYS_PTRACE (systemd: AmbientCapabilities=CAP_SYS_PTRACE); a process ' +
-        'that even root cannot see (a VM or container supervisor) and that never writes camera files can be named in the ' +
-        "config's notCameraWriters",
+        fix,
     );
   }
 
