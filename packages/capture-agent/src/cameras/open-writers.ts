@@ -16,6 +16,8 @@ const O_RDONLY = 0;
 export interface WriterScan {
   /** Writer state for each asked path (absolute, as /proc shows it). */
   stateOf(path: string): WriterState;
+  /** Whether every process could be inspected (or was named a non-writer): else no file is 'closed'. */
+  readonly isComplete: boolean;
 }
 
 export interface ProcessTableOptions {
@@ -111,7 +113,7 @@ export function scanWriters(paths: ReadonlySet<string>, options: ProcessTableOpt
   const open = new Set<string>();
   let isComplete = true;
   const pids = otherPids(procRoot);
-  if (pids === null) return { stateOf: () => 'unknown' };
+  if (pids === null) return { stateOf: () => 'unknown', isComplete: false };
   if (paths.size > 0) {
     for (const pid of pids) {
       const fds = descriptorsOf(procRoot, pid);
@@ -125,6 +127,7 @@ export function scanWriters(paths: ReadonlySet<string>, options: ProcessTableOpt
   }
   return {
     stateOf: (path: string): WriterState => (open.has(path) ? 'open' : isComplete ? 'closed' : 'unknown'),
+    isComplete,
   };
 }
 

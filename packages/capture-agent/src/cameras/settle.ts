@@ -68,6 +68,14 @@ const MIN_POLL_GAP_MS = 10;
  */
 const MIN_SCAN_GAP_MS = 40;
 const SCAN_GAP_FACTOR = 10;
+/**
+ * Shortest gap after a scan that met a process it could not inspect, ms. While that process stays
+ * hidden no scan can prove a file closed, and every file falls back to its settleMs (1 s images,
+ * 5 s videos) anyway: scanning every 40 ms for nothing was up to 1/SCAN_GAP_FACTOR of the main
+ * thread all flight, on every machine where the agent cannot see everything (an unprivileged
+ * service). A hidden process that ends is noticed within this.
+ */
+const BLIND_SCAN_GAP_MS = 1000;
 
 /**
  * Monotonic µs at which a file was born, from its birth time on the wall clock: a number, or
@@ -259,7 +267,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
           const scanStartUs = monoNowUs();
           const scan = scanWriters(new Set(needWriter.map((f) => f.path)), this.#processTable);
           for (const f of needWriter) f.writer = scan.stateOf(f.path);
-          this.#scanGapMs = Math.max(MIN_SCAN_GAP_MS, ((monoNowUs() - scanStartUs) / 1000) * SCAN_GAP_FACTOR);
+          this.#scanGapMs = Math.max(scan.isComplete ? MIN_SCAN_GAP_MS : BLIND_SCAN_GAP_MS, ((monoNowUs() - scanStartUs) / 1000) * SCAN_GAP_FACTOR);
         }
         // else: their writer state is the last scan's (at most one gap old) or 'unknown' if they
         // changed since; they keep settling until a poll that may scan. (A file can only take the

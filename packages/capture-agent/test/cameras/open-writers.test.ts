@@ -65,9 +65,11 @@ describe('processes whose open files cannot be seen (fake /proc)', () => {
       const expected = hidden === 'table' ? { pid: 200, name: 'otheruser' } : { pid: 400, name: 'supervisor' };
       expect(hiddenProcesses({ procRoot })).toEqual([expected]);
       expect(scanWriters(new Set([file]), { procRoot }).stateOf(file)).toBe('unknown');
+      expect(scanWriters(new Set([file]), { procRoot }).isComplete).toBe(false);
       const notWriters = new Set([expected.name]);
       expect(hiddenProcesses({ procRoot, notWriters })).toEqual([]);
       expect(scanWriters(new Set([file]), { procRoot, notWriters }).stateOf(file)).toBe('closed');
+      expect(scanWriters(new Set([file]), { procRoot, notWriters }).isComplete).toBe(true);
       // A name that is not the hidden one's changes nothing; a writer that can be seen is seen.
       expect(scanWriters(new Set([file]), { procRoot, notWriters: new Set(['tetherd']) }).stateOf(file)).toBe('unknown');
       addFakeWriter(procRoot, file);

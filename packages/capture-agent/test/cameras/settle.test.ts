@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appearanceMonoUs, bornMonoUs, SettleTracker, type SettledFile } from '../../src/cameras/settle.js';
+import { fakeProc } from './helpers/proc.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-settle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,7 +57,10 @@ describe('SettleTracker (real files)', () => {
     writeFileSync(path, JPEG);
     const old = new Date(Date.now() - 5000);
     utimesSync(path, old, old);
-    const t = new SettleTracker({ pollMs: 20 });
+    // A process table where every process can be inspected (on some machines even root cannot see
+    // them all: this VM's pid 1), so that "no writer" can be proven.
+    const procRoot = fakeProc(mkdtempSync(join(dir, 'proc-')), join(dir, 'other.bin'), 'none');
+    const t = new SettleTracker({ pollMs: 20, procRoot });
     t.setPolicy('cam1', POLICY);
     const settled: SettledFile[] = [];
     t.on('settled', (f) => settled.push(f));
@@ -67,8 +71,32 @@ describe('SettleTracker (real files)', () => {
     await sleep(150);
     t.stop();
     expect(settled).toHaveLength(1);
-    expect(settled[0]).toMatchObject({ device: 'cam1', path, sizeBytes: JPEG.length, decision: { state: 'complete' } });
+    expect(settled[0]).toMatchObject({ device: 'cam1', path, sizeBytes: JPEG.length, decision: { state: 'complete', reason: 'closed-and-valid' } });
     expect(t.pendingCount).toBe(0);
+  });
+
+  it('after a scan that met a process it cannot see, the next scan waits a second (it could not prove anything sooner)', async () => {
+    const path = join(dir, 'blind.jpg');
+    writeFileSync(path, JPEG);
+    const old = new Date(Date.now() - 5000);
+    utimesSync(path, old, old);
+    const procRoot = fakeProc(mkdtempSync(join(dir, 'proc-')), join(dir, 'other.bin'), 'links');
+    const t = new SettleTracker({ pollMs: 20, procRoot });
+    t.setPolicy('cam1', { ...POLICY, settleMs: 10_000 });
+    const settled: SettledFile[] = [];
+    t.on('settled', (f) => settled.push(f));
+    t.watch('cam1', path);
+    await t.poll(); // first look: size and mtime
+    await t.poll(); // stable for closedSettleMs (mtime credit), valid ending: scans, meets pid 400
+    expect(settled).toEqual([]);
+    // The hidden process ends. A scan now would prove the file closed, but the next is held back.
+    rmSync(join(procRoot, '400'), { recursive: true });
+    await sleep(150); // > the 40 ms gap after a scan that saw everything
+    await t.poll();
+    expect(settled).toEqual([]);
+    await sleep(1000);
+    await t.poll();
+    expect(settled.map((f) => f.decision)).toEqual([{ state: 'complete', reason: 'closed-and-valid' }]);
   });
 
   it('after stop(), neither the poll in flight nor a later watch() polls again', async () => {
