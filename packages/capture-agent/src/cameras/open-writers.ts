@@ -2,7 +2,8 @@
 //
 // A camera that writes through a local process (a tethering daemon, a copy from a card) can be seen
 // here; one writing over a network share cannot. Some processes' open files cannot be seen at all:
-// another user's (unless the agent is root or has CAP_SYS_PTRACE), and any process the kernel
+// another user's (unless the agent is root, or has both CAP_DAC_READ_SEARCH, to list another
+// user's mode-0500 fd folder, and CAP_SYS_PTRACE, to follow its entries), and any process the kernel
 // refuses to show even to root (a VM's or container's supervisor holding capabilities the agent
 // lacks). The answer is therefore 'closed' only when every process could be inspected, or those
 // that could not are named by the operator as never writing camera files; otherwise 'unknown', and
@@ -38,10 +39,11 @@ export interface HiddenProcess {
 }
 
 /**
- * What a process holds: 'ended' (gone meanwhile, fine), 'hidden' (its descriptor table, or where
- * one of its descriptors points, cannot be read: a blind spot), or each descriptor's target.
+ * What a process holds: 'ended' (gone meanwhile, fine), or the targets of the descriptors that
+ * could be followed and whether any could not (`isHidden`: its table, or where one of its
+ * descriptors points, cannot be read: a blind spot).
  */
-type Descriptors = 'ended' | 'hidden' | Array<{ fd: string; target: string }>;
+type Descriptors = 'ended' | { targets: Array<{ fd: string; target: string }>; isHidden: boolean };
 
 /** Whether fd `fd` of `pid` is open for writing (flags in /proc/PID/fdinfo are octal). */
 function isWritable(procRoot: string, pid: string, fd: string): boolean {
@@ -76,17 +78,19 @@ function descriptorsOf(procRoot: string, pid: string): Descriptors {
   try {
     fds = readdirSync(`${procRoot}/${pid}/fd`);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'ended' : 'hidden';
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'ended' : { targets: [], isHidden: true };
   }
-  const out: Array<{ fd: string; target: string }> = [];
+  const targets: Array<{ fd: string; target: string }> = [];
   for (const fd of fds) {
     try {
-      out.push({ fd, target: readlinkSync(`${procRoot}/${pid}/fd/${fd}`) });
+      targets.push({ fd, target: readlinkSync(`${procRoot}/${pid}/fd/${fd}`) });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return 'hidden';
+      // Those already followed are kept: a writer found before the refusal (the process changed
+      // credentials mid-listing) is still a writer.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return { targets, isHidden: true };
     }
   }
-  return out;
+  return { targets, isHidden: false };
 }
 
 /** The name of `pid` as /proc/PID/comm shows it (readable for every process); '' if it cannot be read. */
@@ -98,9 +102,14 @@ function processName(procRoot: string, pid: string): string {
   }
 }
 
-/** Whether a hidden process counts as a blind spot: yes, unless the operator named it a non-writer. */
+/**
+ * Whether a hidden process counts as a blind spot: yes, unless the operator named it a non-writer
+ * (a process whose name cannot be read is never taken for a named one).
+ */
 function isBlindSpot(procRoot: string, pid: string, notWriters: ReadonlySet<string> | undefined): boolean {
-  return !(notWriters && notWriters.size > 0 && notWriters.has(processName(procRoot, pid)));
+  if (!notWriters || notWriters.size === 0) return true;
+  const name = processName(procRoot, pid);
+  return name === '' || !notWriters.has(name);
 }
 
 /**
@@ -117,12 +126,9 @@ export function scanWriters(paths: ReadonlySet<string>, options: ProcessTableOpt
   if (paths.size > 0) {
     for (const pid of pids) {
       const fds = descriptorsOf(procRoot, pid);
-      if (fds === 'hidden') {
-        if (isComplete && isBlindSpot(procRoot, pid, options.notWriters)) isComplete = false;
-        continue;
-      }
       if (fds === 'ended') continue;
-      for (const { fd, target } of fds) if (paths.has(target) && isWritable(procRoot, pid, fd)) open.add(target);
+      if (fds.isHidden && isComplete && isBlindSpot(procRoot, pid, options.notWriters)) isComplete = false;
+      for (const { fd, target } of fds.targets) if (paths.has(target) && isWritable(procRoot, pid, fd)) open.add(target);
     }
   }
   return {
@@ -139,6 +145,34 @@ export function scanWriters(paths: ReadonlySet<string>, options: ProcessTableOpt
 export function hiddenProcesses(options: ProcessTableOptions = {}): HiddenProcess[] {
   const procRoot = options.procRoot ?? '/proc';
   return (otherPids(procRoot) ?? [])
-    .filter((pid) => descriptorsOf(procRoot, pid) === 'hidden' && isBlindSpot(procRoot, pid, options.notWriters))
+    .filter((pid) => {
+      const fds = descriptorsOf(procRoot, pid);
+      return fds !== 'ended' && fds.isHidden && isBlindSpot(procRoot, pid, options.notWriters);
+    })
     .map((pid) => ({ pid: Number(pid), name: processName(procRoot, pid) }));
+}
+
+/** Linux capability numbers (linux/capability.h) the process table scan needs for other users' processes. */
+const CAP_DAC_READ_SEARCH = 2n;
+const CAP_SYS_PTRACE = 19n;
+
+/**
+ * Whether effective capabilities `capEffHex` (the CapEff line of /proc/PID/status, hex) include both
+ * CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE: then any process the scan cannot see is hidden by the
+ * kernel whatever the agent's privileges (a VM's or container's supervisor), and only naming it as a
+ * non-writer can help. Pure.
+ */
+export function canSeeEveryUser(capEffHex: string): boolean {
+  if (!/^[0-9a-fA-F]{1,16}$/.test(capEffHex.trim())) return false;
+  const caps = BigInt(`0x${capEffHex.trim()}`);
+  return ((caps >> CAP_DAC_READ_SEARCH) & 1n) === 1n && ((caps >> CAP_SYS_PTRACE) & 1n) === 1n;
+}
+
+/** This process's effective capabilities, hex as /proc/self/status shows them; '' where it cannot be read. */
+export function ownCapEff(): string {
+  try {
+    return /^CapEff:\s*([0-9a-fA-F]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+  } catch {
+    return '';
+  }
 }

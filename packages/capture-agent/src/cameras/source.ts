@@ -23,7 +23,7 @@ import { listCameraFolder, reconcile, toRelPath, unstatedFile, type KnownFile } 
 import { SettleTracker, type SettledFile } from './settle.js';
 import { monoNowUs } from '../serial/monoClock.js';
 import { HashPool } from './hash-pool.js';
-import { hiddenProcesses } from './open-writers.js';
+import { canSeeEveryUser, hiddenProcesses, ownCapEff } from './open-writers.js';
 import { FolderWatcher } from './watcher.js';
 import { isFlightDbLockError } from '../store/flightStore.js';
 
@@ -248,14 +248,15 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     });
     if (hidden.length === 0) return;
     const named = hidden.slice(0, 5).map((p) => `${p.pid} (${p.name || '?'})`).join(', ') + (hidden.length > 5 ? ', …' : '');
-    // As root, the fix that helps everyone else (root, or CAP_SYS_PTRACE) is already in place.
-    const fix =
-      process.getuid?.() === 0
-        ? 'The agent runs as root: the kernel hides these even from root (a VM\'s or container\'s supervisor, a process with ' +
-          "capabilities the agent lacks). If they never write camera files, name them in the config's notCameraWriters"
-        : 'To fix, run the agent as root or give it CAP_SYS_PTRACE (systemd: AmbientCapabilities=CAP_SYS_PTRACE); a process ' +
-          "that even root cannot see (a VM's or container's supervisor) and that never writes camera files can be named in " +
-          "the config's notCameraWriters";
+    // With both capabilities the fix that helps everyone else is already in place (root has them,
+    // unless a unit or container drops them): what is left is hidden whatever the agent's privileges.
+    const fix = canSeeEveryUser(ownCapEff())
+      ? 'The agent already may see every user\'s processes: the kernel hides these whatever its privileges (a VM\'s or ' +
+        "container's supervisor, a process with capabilities the agent lacks). If they never write camera files, name them " +
+        "in the config's notCameraWriters"
+      : 'To fix, run the agent as root or give it CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE (systemd: CapabilityBoundingSet= ' +
+        'and AmbientCapabilities= both listing CAP_DAC_READ_SEARCH CAP_SYS_PTRACE); a process that even root cannot see ' +
+        "(a VM's or container's supervisor) and that never writes camera files can be named in the config's notCameraWriters";
     this.#log.warn(
       { ns: 'capture:cameras', hiddenProcesses: hidden.length, processes: hidden.slice(0, 20) },
       `cannot see which files ${hidden.length} other process(es) hold open: ${named}. A picture is called complete only ` +

@@ -105,10 +105,15 @@ export const agentConfigSchema = z
      * Names of processes (as `ps -o comm` and /proc/PID/comm show them) that never write camera
      * files, for when the agent cannot see which files they hold open (the agent says which at
      * start). Only for processes even root cannot see, such as a VM's or container's supervisor:
-     * otherwise run the agent as root or with CAP_SYS_PTRACE. Default none.
+     * otherwise run the agent as root or with CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE. Default none.
      */
     notCameraWriters: z
-      .array(z.string().min(1).max(15, 'process names in /proc are at most 15 characters (longer ones are cut there)'))
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine((n) => Buffer.byteLength(n) <= 15, 'process names in /proc are at most 15 bytes (longer ones are cut there)'),
+      )
       .default([]),
     /** Raw logs are written to disk and fsynced at least this often, ms. Default 1000 (the most lost on a crash). */
     rawFlushMs: z.number().int().min(10).max(1000).default(1000),

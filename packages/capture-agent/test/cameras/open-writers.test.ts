@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hiddenProcesses, scanWriters } from '../../src/cameras/open-writers.js';
+import { canSeeEveryUser, hiddenProcesses, scanWriters } from '../../src/cameras/open-writers.js';
 import { addFakeWriter, fakeProc } from './helpers/proc.js';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'fs-writers-')));
@@ -43,8 +43,10 @@ describe('scanWriters (real /proc)', () => {
       }
       if (error !== 'ENOENT') expect(error, `pid ${p.pid} (${p.name})`).toBeDefined();
     }
-    const named = new Set(hidden.map((p) => p.name));
-    expect(hiddenProcesses({ notWriters: named }).filter((p) => !named.has(p.name))).toEqual([]);
+    // Named as non-writers, none of them is hidden any more (one whose name cannot be read never is named).
+    const named = new Set(hidden.map((p) => p.name).filter((n) => n !== ''));
+    const stillHidden = hiddenProcesses({ notWriters: named });
+    expect(stillHidden.filter((p) => named.has(p.name) && hidden.some((h) => h.pid === p.pid))).toEqual([]);
   });
 });
 
@@ -78,9 +80,38 @@ describe('processes whose open files cannot be seen (fake /proc)', () => {
     });
   }
 
+  it('a writer followed before a refused descriptor of the same process is still a writer', () => {
+    // Two processes, each with one writer descriptor and one that cannot be followed, in both name
+    // orders: whatever order the file system lists them in, one of the two shows its writer first.
+    const procRoot = fakeProc(join(root, 'partial'), file, 'none');
+    for (const [pid, writerFd, refusedFd] of [['600', '3', '4'], ['601', '4', '3']] as const) {
+      mkdirSync(join(procRoot, pid, 'fd'), { recursive: true });
+      mkdirSync(join(procRoot, pid, 'fdinfo'), { recursive: true });
+      writeFileSync(join(procRoot, pid, 'comm'), 'changing\n');
+      symlinkSync(file, join(procRoot, pid, 'fd', writerFd));
+      writeFileSync(join(procRoot, pid, 'fdinfo', writerFd), 'pos:\t0\nflags:\t0100001\n');
+      writeFileSync(join(procRoot, pid, 'fd', refusedFd), '');
+    }
+    const scan = scanWriters(new Set([file]), { procRoot });
+    expect(scan.stateOf(file)).toBe('open');
+    expect(scan.isComplete).toBe(false);
+  });
+
   it('no process table at all: nothing is hidden, and no scan can prove anything', () => {
     const procRoot = join(root, 'none');
     expect(hiddenProcesses({ procRoot })).toEqual([]);
     expect(scanWriters(new Set([file]), { procRoot }).stateOf(file)).toBe('unknown');
+  });
+});
+
+describe('canSeeEveryUser: the capabilities that let the scan see every user\'s processes', () => {
+  it('needs both CAP_DAC_READ_SEARCH (list their fd folders) and CAP_SYS_PTRACE (follow the entries)', () => {
+    expect(canSeeEveryUser('000001ffffffffff')).toBe(true); // root
+    expect(canSeeEveryUser('0000000000080004')).toBe(true); // exactly the two
+    expect(canSeeEveryUser('0000000000080000')).toBe(false); // CAP_SYS_PTRACE alone
+    expect(canSeeEveryUser('0000000000000004')).toBe(false); // CAP_DAC_READ_SEARCH alone
+    expect(canSeeEveryUser('0000000000000000')).toBe(false); // an unprivileged service
+    expect(canSeeEveryUser('')).toBe(false);
+    expect(canSeeEveryUser('not hex')).toBe(false);
   });
 });

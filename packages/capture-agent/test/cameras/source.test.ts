@@ -14,6 +14,7 @@ import { holdWriteLock, killLockHolders } from '../store/lock-holder.js';
 import type { PoseSource } from '../../src/cameras/pose-source.js';
 import { makeTestArray, noNavYet, waitFor, type TestArray } from './helpers/env.js';
 import { fakeProc } from './helpers/proc.js';
+import { canSeeEveryUser, ownCapEff } from '../../src/cameras/open-writers.js';
 
 const T_US = Date.UTC(2024, 4, 1, 12, 0, 0) * 1000;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -218,10 +219,10 @@ describe('CameraSource where other processes\' open files cannot be seen', () =>
       if (c.warned) {
         expect(warnings[0]).toMatchObject({ hiddenProcesses: 1, processes: [{ pid: 400, name: 'supervisor' }], level: expect.anything() });
         expect(warnings[0]?.['msg']).toContain('400 (supervisor)');
-        // The fix that applies: as root only naming them can help; otherwise root or CAP_SYS_PTRACE first.
+        // The fix that applies: with both capabilities only naming them can help; otherwise the capabilities first.
         expect(warnings[0]?.['msg']).toContain('notCameraWriters');
-        if (process.getuid?.() === 0) expect(warnings[0]?.['msg']).not.toContain('run the agent as root');
-        else expect(warnings[0]?.['msg']).toContain('CAP_SYS_PTRACE');
+        if (canSeeEveryUser(ownCapEff())) expect(warnings[0]?.['msg']).not.toContain('run the agent as root');
+        else expect(warnings[0]?.['msg']).toContain('CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE');
       }
       // How the picture was called complete: its writer proven gone, or only its size stable for settleMs.
       expect(lines().find((l) => l['msg'] === 'asset recorded' && l['relPath'] === name), c.name).toMatchObject({ decision: c.decision });

@@ -24,7 +24,9 @@ describe('config', () => {
     } catch (e) {
       err = e as ConfigError;
     }
-    expect(err?.issues).toEqual(['notCameraWriters[0]: process names in /proc are at most 15 characters (longer ones are cut there)']);
+    expect(err?.issues).toEqual(['notCameraWriters[0]: process names in /proc are at most 15 bytes (longer ones are cut there)']);
+    // Bytes, as the kernel counts them: 8 characters of 2 bytes each do not fit.
+    expect(() => parseConfig({ ...base, notCameraWriters: ['éééééééé'] }, 'f.json', '/')).toThrow(ConfigError);
   });
 
   it('accepts the simulator config as written', () => {
