@@ -8,7 +8,7 @@
 // lacks). The answer is therefore 'closed' only when every process could be inspected, or those
 // that could not are named by the operator as never writing camera files; otherwise 'unknown', and
 // the completeness rule falls back to the longer size-stable time.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import type { WriterState } from './completeness.js';
 
 const O_ACCMODE = 0o3;
@@ -113,6 +113,58 @@ function isBlindSpot(procRoot: string, pid: string, notWriters: ReadonlySet<stri
 }
 
 /**
+ * Whether the proc file system at `procRoot` may leave processes out of its listing altogether:
+ * mounted with hidepid=2 / hidepid=invisible (e.g. systemd's ProtectProc=invisible), it lists only
+ * the processes the reader may inspect, unless the reader has CAP_SYS_PTRACE or is in the mount's
+ * gid= group. Such a listing cannot prove that no process holds a file open (the scan's blind spots
+ * would not even be seen). Pure: `mountinfo` as /proc/self/mountinfo, `capEffHex` as CapEff,
+ * `groups` the reader's group ids. A procRoot that is not on a proc mount (a test's fake table)
+ * hides nothing.
+ */
+export function procListingMayHide(mountinfo: string, procRoot: string, capEffHex: string, groups: readonly number[]): boolean {
+  let best: { point: string; fsType: string; superOptions: string } | null = null;
+  for (const line of mountinfo.split('\n')) {
+    const fields = line.split(' ');
+    const dash = fields.indexOf('-');
+    const point = fields[4]?.replace(/\\040/g, ' ');
+    if (dash < 0 || point === undefined) continue;
+    const isUnder = procRoot === point || procRoot.startsWith(point.endsWith('/') ? point : `${point}/`);
+    // The last of equally long mount points is the one on top.
+    if (isUnder && (best === null || point.length >= best.point.length)) {
+      best = { point, fsType: fields[dash + 1] ?? '', superOptions: fields[dash + 3] ?? '' };
+    }
+  }
+  if (best === null || best.fsType !== 'proc') return false;
+  const options = best.superOptions.split(',');
+  if (!options.includes('hidepid=2') && !options.includes('hidepid=invisible')) return false;
+  const caps = /^[0-9a-fA-F]{1,16}$/.test(capEffHex.trim()) ? BigInt(`0x${capEffHex.trim()}`) : 0n;
+  if (((caps >> CAP_SYS_PTRACE) & 1n) === 1n) return false;
+  const gid = options.find((o) => o.startsWith('gid='));
+  return !(gid !== undefined && groups.includes(Number(gid.slice(4))));
+}
+
+const listingMayHide = new Map<string, boolean>();
+
+/** procListingMayHide for this process, read once per procRoot (mount options do not change in flight). */
+export function ownProcListingMayHide(procRoot = '/proc'): boolean {
+  let answer = listingMayHide.get(procRoot);
+  if (answer === undefined) {
+    try {
+      answer = procListingMayHide(
+        readFileSync('/proc/self/mountinfo', 'utf8'),
+        realpathSync(procRoot),
+        ownCapEff(),
+        [...new Set([...(process.getgroups?.() ?? []), process.getgid?.() ?? -1])],
+      );
+    } catch {
+      answer = false; // no mountinfo (not Linux) or no procRoot: the scan's own checks decide
+    }
+    listingMayHide.set(procRoot, answer);
+  }
+  return answer;
+}
+
+/**
  * Scans /proc for open-for-write descriptors on any of `paths`. Synchronous on purpose: a few
  * thousand readlinks of an in-kernel table, and a consistent snapshot. Our own process is skipped
  * (it only reads, to hash).
@@ -120,7 +172,7 @@ function isBlindSpot(procRoot: string, pid: string, notWriters: ReadonlySet<stri
 export function scanWriters(paths: ReadonlySet<string>, options: ProcessTableOptions = {}): WriterScan {
   const procRoot = options.procRoot ?? '/proc';
   const open = new Set<string>();
-  let isComplete = true;
+  let isComplete = !ownProcListingMayHide(procRoot);
   const pids = otherPids(procRoot);
   if (pids === null) return { stateOf: () => 'unknown', isComplete: false };
   if (paths.size > 0) {

@@ -23,7 +23,7 @@ import { listCameraFolder, reconcile, toRelPath, unstatedFile, type KnownFile } 
 import { SettleTracker, type SettledFile } from './settle.js';
 import { monoNowUs } from '../serial/monoClock.js';
 import { HashPool } from './hash-pool.js';
-import { canSeeEveryUser, hiddenProcesses, ownCapEff } from './open-writers.js';
+import { canSeeEveryUser, hiddenProcesses, ownCapEff, ownProcListingMayHide } from './open-writers.js';
 import { FolderWatcher } from './watcher.js';
 import { isFlightDbLockError } from '../store/flightStore.js';
 
@@ -242,6 +242,16 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
    */
   #warnIfWritersHidden(): void {
     if (!this.#tracker.isProcScanEnabled) return;
+    if (ownProcListingMayHide(this.#opts.procRoot)) {
+      this.#log.warn(
+        { ns: 'capture:cameras', procRoot: this.#opts.procRoot ?? '/proc' },
+        'the process table is mounted with hidepid=invisible (systemd: ProtectProc=invisible): processes the agent may not ' +
+          'inspect are not even listed, so it can never prove a picture\'s writer has closed it, and every picture waits ' +
+          'its settleMs (1 s images, 5 s videos by default). To fix, mount /proc without it for the agent (drop ProtectProc), ' +
+          'or give the agent CAP_SYS_PTRACE, or put it in the group named by the mount\'s gid= option',
+      );
+      return;
+    }
     const hidden = hiddenProcesses({
       ...(this.#opts.procRoot === undefined ? {} : { procRoot: this.#opts.procRoot }),
       notWriters: new Set(this.#opts.notCameraWriters ?? []),

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canSeeEveryUser, hiddenProcesses, scanWriters } from '../../src/cameras/open-writers.js';
+import { canSeeEveryUser, hiddenProcesses, procListingMayHide, scanWriters } from '../../src/cameras/open-writers.js';
 import { addFakeWriter, fakeProc } from './helpers/proc.js';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'fs-writers-')));
@@ -113,5 +113,29 @@ describe('canSeeEveryUser: the capabilities that let the scan see every user\'s 
     expect(canSeeEveryUser('0000000000000000')).toBe(false); // an unprivileged service
     expect(canSeeEveryUser('')).toBe(false);
     expect(canSeeEveryUser('not hex')).toBe(false);
+  });
+});
+
+describe('procListingMayHide: a /proc that leaves processes out of its listing (hidepid=invisible)', () => {
+  const root = '22 27 0:21 / / rw,relatime - ext4 /dev/vda rw';
+  const proc = (superOptions: string): string => `${root}\n23 22 0:22 / /proc rw,nosuid - proc proc ${superOptions}\n24 22 0:23 / /tmp rw - tmpfs tmpfs rw`;
+  const NO_CAPS = '0000000000000000';
+  it('hidepid=2 / invisible hides from a reader without CAP_SYS_PTRACE outside the gid= group', () => {
+    expect(procListingMayHide(proc('rw,hidepid=invisible'), '/proc', NO_CAPS, [1000])).toBe(true);
+    expect(procListingMayHide(proc('rw,hidepid=2'), '/proc', NO_CAPS, [1000])).toBe(true);
+    expect(procListingMayHide(proc('rw,hidepid=invisible,gid=1000'), '/proc', NO_CAPS, [1000])).toBe(false); // in the group
+    expect(procListingMayHide(proc('rw,hidepid=invisible,gid=1000'), '/proc', NO_CAPS, [1001])).toBe(true);
+    expect(procListingMayHide(proc('rw,hidepid=invisible'), '/proc', '0000000000080000', [])).toBe(false); // CAP_SYS_PTRACE
+  });
+  it('a plain /proc, hidepid=1 (listed but unreadable: the scan sees those), or a fake table elsewhere hide nothing', () => {
+    expect(procListingMayHide(proc('rw'), '/proc', NO_CAPS, [])).toBe(false);
+    expect(procListingMayHide(proc('rw,hidepid=1'), '/proc', NO_CAPS, [])).toBe(false);
+    expect(procListingMayHide(proc('rw,hidepid=invisible'), '/tmp/fake/proc', NO_CAPS, [])).toBe(false);
+    expect(procListingMayHide(proc('rw,hidepid=invisible'), '/procfs', NO_CAPS, [])).toBe(false); // not under /proc
+    expect(procListingMayHide('', '/proc', NO_CAPS, [])).toBe(false);
+  });
+  it('the mount on top counts: a hidepid /proc mounted over a plain one', () => {
+    const stacked = `${proc('rw')}\n40 23 0:30 / /proc rw - proc proc rw,hidepid=invisible`;
+    expect(procListingMayHide(stacked, '/proc', NO_CAPS, [])).toBe(true);
   });
 });
