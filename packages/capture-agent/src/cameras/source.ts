@@ -248,7 +248,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
         'the process table is mounted with hidepid=invisible (systemd: ProtectProc=invisible): processes the agent may not ' +
           'inspect are not even listed, so it can never prove a picture\'s writer has closed it, and every picture waits ' +
           'its settleMs (1 s images, 5 s videos by default). To fix, mount /proc without it for the agent (drop ProtectProc), ' +
-          'or give the agent CAP_SYS_PTRACE, or put it in the group named by the mount\'s gid= option',
+          'or give the agent CAP_SYS_PTRACE (with CAP_DAC_READ_SEARCH, to read other users\' processes once listed), or put it ' +
+          'in the group named by the mount\'s gid= option',
       );
       return;
     }
