@@ -137,8 +137,7 @@ export function procListingMayHide(mountinfo: string, procRoot: string, capEffHe
   if (best === null || best.fsType !== 'proc') return false;
   const options = best.superOptions.split(',');
   if (!options.includes('hidepid=2') && !options.includes('hidepid=invisible')) return false;
-  const caps = /^[0-9a-fA-F]{1,16}$/.test(capEffHex.trim()) ? BigInt(`0x${capEffHex.trim()}`) : 0n;
-  if (((caps >> CAP_SYS_PTRACE) & 1n) === 1n) return false;
+  if (hasCapability(capEffHex, CAP_SYS_PTRACE)) return false;
   const gid = options.find((o) => o.startsWith('gid='));
   return !(gid !== undefined && groups.includes(Number(gid.slice(4))));
 }
@@ -215,9 +214,13 @@ const CAP_SYS_PTRACE = 19n;
  * non-writer can help. Pure.
  */
 export function canSeeEveryUser(capEffHex: string): boolean {
-  if (!/^[0-9a-fA-F]{1,16}$/.test(capEffHex.trim())) return false;
-  const caps = BigInt(`0x${capEffHex.trim()}`);
-  return ((caps >> CAP_DAC_READ_SEARCH) & 1n) === 1n && ((caps >> CAP_SYS_PTRACE) & 1n) === 1n;
+  return hasCapability(capEffHex, CAP_DAC_READ_SEARCH) && hasCapability(capEffHex, CAP_SYS_PTRACE);
+}
+
+/** Whether capability number `cap` is set in `capEffHex` (hex as CapEff shows it; anything else: none). */
+function hasCapability(capEffHex: string, cap: bigint): boolean {
+  const hex = capEffHex.trim();
+  return /^[0-9a-fA-F]{1,16}$/.test(hex) && ((BigInt(`0x${hex}`) >> cap) & 1n) === 1n;
 }
 
 /** This process's effective capabilities, hex as /proc/self/status shows them; '' where it cannot be read. */

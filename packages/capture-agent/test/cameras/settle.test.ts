@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appearanceMonoUs, bornMonoUs, SettleTracker, type SettledFile } from '../../src/cameras/settle.js';
-import { fakeProc } from './helpers/proc.js';
+import { fakeProc, type FakeHidden } from './helpers/proc.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-settle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,18 +52,26 @@ describe('appearanceMonoUs: when a file appeared, or null when nobody knows', ()
 });
 
 describe('SettleTracker (real files)', () => {
-  it('settles a finished JPEG once, as closed and valid when /proc shows no writer', async () => {
-    const path = join(dir, 'done.jpg');
+  /**
+   * A JPEG finished 5 s ago, and a tracker (polling every 20 ms) over a fake process table whose
+   * hidden process is `hidden`, collecting what settles. A fake table, because on some machines even
+   * root cannot inspect every process (this VM's pid 1), and "no writer" could not be proven.
+   */
+  function finishedJpegAndTracker(name: string, hidden: FakeHidden, policy = POLICY) {
+    const path = join(dir, name);
     writeFileSync(path, JPEG);
     const old = new Date(Date.now() - 5000);
     utimesSync(path, old, old);
-    // A process table where every process can be inspected (on some machines even root cannot see
-    // them all: this VM's pid 1), so that "no writer" can be proven.
-    const procRoot = fakeProc(mkdtempSync(join(dir, 'proc-')), join(dir, 'other.bin'), 'none');
+    const procRoot = fakeProc(mkdtempSync(join(dir, 'proc-')), join(dir, 'other.bin'), hidden);
     const t = new SettleTracker({ pollMs: 20, procRoot });
-    t.setPolicy('cam1', POLICY);
+    t.setPolicy('cam1', policy);
     const settled: SettledFile[] = [];
     t.on('settled', (f) => settled.push(f));
+    return { path, procRoot, t, settled };
+  }
+
+  it('settles a finished JPEG once, as closed and valid when /proc shows no writer', async () => {
+    const { path, t, settled } = finishedJpegAndTracker('done.jpg', 'none');
     t.start();
     t.watch('cam1', path);
     t.watch('cam1', path); // a second candidate event for the same file: still one file
@@ -76,15 +84,7 @@ describe('SettleTracker (real files)', () => {
   });
 
   it('after a scan that met a process it cannot see, the next scan waits a second (it could not prove anything sooner)', async () => {
-    const path = join(dir, 'blind.jpg');
-    writeFileSync(path, JPEG);
-    const old = new Date(Date.now() - 5000);
-    utimesSync(path, old, old);
-    const procRoot = fakeProc(mkdtempSync(join(dir, 'proc-')), join(dir, 'other.bin'), 'links');
-    const t = new SettleTracker({ pollMs: 20, procRoot });
-    t.setPolicy('cam1', { ...POLICY, settleMs: 10_000 });
-    const settled: SettledFile[] = [];
-    t.on('settled', (f) => settled.push(f));
+    const { path, procRoot, t, settled } = finishedJpegAndTracker('blind.jpg', 'links', { ...POLICY, settleMs: 10_000 });
     t.watch('cam1', path);
     await t.poll(); // first look: size and mtime
     await t.poll(); // stable for closedSettleMs (mtime credit), valid ending: scans, meets pid 400
