@@ -46,6 +46,12 @@ export interface HashedFile extends Sha256Result {
    * (an EXIF block past 64 KiB, a TIFF-based raw whose Exif IFD lies further in), from the file.
    */
   head?: Buffer;
+  /**
+   * A stat of the path taken right after the last byte was read (by the pool's workers): what the
+   * recorder compares with the settled size and mtime to know the file did not change while it was
+   * hashed. Without it the recorder stats the file itself.
+   */
+  after?: { sizeBytes: number; mtimeMs: number };
 }
 
 /** Hashes one file; rejects with the fs error (its `code` kept: ENOENT, EISDIR, …). */
@@ -56,7 +62,7 @@ export type HashFile = (path: string) => Promise<HashedFile>;
 // the async reads of sha256File (no thread-pool round trip per block).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { openSync, readSync, closeSync, open, fdatasync, close } = require('node:fs');
+const { openSync, readSync, closeSync, statSync, open, fdatasync, close } = require('node:fs');
 // This thread only (Linux: setpriority on the calling thread's id); best effort.
 if (process.platform === 'linux') try { require('node:os').setPriority(0, workerData.nice); } catch {}
 // Files hashed and not yet synced (paths: the sync reopens them, so no descriptor is held while the
@@ -109,7 +115,12 @@ import(workerData.sharedUrl).then(({ createHasher, HASH_READ_BYTES }) => {
         hasher.update(buf.subarray(0, n));
       }
       const r = hasher.digest();
-      const reply = { id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes, head: head ?? new Uint8Array(0) };
+      // By path, as the recorder's own stat was: a file gone or replaced since is seen (ENOENT
+      // rejects the hash, like the open would have). Here, not on the main thread: one async
+      // round trip less there per picture.
+      const st = statSync(path);
+      const after = { sizeBytes: st.size, mtimeMs: st.mtimeMs };
+      const reply = { id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes, head: head ?? new Uint8Array(0), after };
       if (isSyncing || toSync.length > 0) {
         parentPort.postMessage(reply); // a backlog: do not make the row wait for it
         toSync.push({ path });
@@ -132,6 +143,7 @@ interface Reply {
   sha256?: string;
   sizeBytes?: number;
   head?: Uint8Array;
+  after?: { sizeBytes: number; mtimeMs: number };
   code?: string;
   message?: string;
 }
@@ -153,7 +165,12 @@ class HashWorker {
       if (!p) return;
       this.pending.delete(m.id);
       if (m.ok && m.sha256 !== undefined && m.sizeBytes !== undefined) {
-        p.resolve({ sha256: m.sha256, sizeBytes: m.sizeBytes, ...(m.head ? { head: Buffer.from(m.head.buffer, m.head.byteOffset, m.head.byteLength) } : {}) });
+        p.resolve({
+          sha256: m.sha256,
+          sizeBytes: m.sizeBytes,
+          ...(m.head ? { head: Buffer.from(m.head.buffer, m.head.byteOffset, m.head.byteLength) } : {}),
+          ...(m.after ? { after: m.after } : {}),
+        });
       } else {
         p.reject(Object.assign(new Error(m.message ?? 'hash failed'), { code: m.code }));
       }

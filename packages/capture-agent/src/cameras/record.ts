@@ -69,8 +69,12 @@ export async function recordFile(input: RecordInput, ctx: RecordContext): Promis
   let hashed: HashedFile;
   try {
     hashed = await (ctx.hash ?? sha256File)(input.absPath);
-    const after = await stat(input.absPath);
-    if (after.size !== hashed.sizeBytes || after.size !== input.sizeBytes || after.mtimeMs !== input.mtimeMs) {
+    let after = hashed.after;
+    if (after === undefined) {
+      const st = await stat(input.absPath);
+      after = { sizeBytes: st.size, mtimeMs: st.mtimeMs };
+    }
+    if (after.sizeBytes !== hashed.sizeBytes || after.sizeBytes !== input.sizeBytes || after.mtimeMs !== input.mtimeMs) {
       return { kind: 'unstable' };
     }
   } catch (e) {

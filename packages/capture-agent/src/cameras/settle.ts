@@ -8,6 +8,13 @@ import { checkFormatEnding } from './format-ending.js';
 import { scanWriters, type ProcessTableOptions } from './open-writers.js';
 import { monoNowUs } from '../serial/monoClock.js';
 
+/** The parts of a stat the tracker uses (fs.Stats has them). */
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  birthtimeMs: number;
+}
+
 /** What we know of one file while it settles. */
 export interface SettlingFile {
   device: string;
@@ -49,6 +56,8 @@ export interface SettleTrackerOptions {
   procRoot?: string;
   /** Names of processes that never write camera files (see ProcessTableOptions.notWriters). */
   notWriters?: readonly string[];
+  /** How a settling file is stat'ed. Default fs.promises.stat (tests count the looks). */
+  statFile?: (path: string) => Promise<FileStat>;
 }
 
 const DEFAULT_POLL_MS = 50;
@@ -116,6 +125,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   readonly #pollMs: number;
   readonly #isProcScanEnabled: boolean;
   readonly #processTable: ProcessTableOptions;
+  readonly #statFile: (path: string) => Promise<FileStat>;
   #timer: NodeJS.Timeout | null = null;
   #isPolling = false;
   /** False after stop(): a poll in flight then does not schedule the next, nor does watch(). */
@@ -126,12 +136,15 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   #lastScanMonoUs = -Infinity;
   /** Gap to keep after the last scan, ms (MIN_SCAN_GAP_MS, or more after a slow scan). */
   #scanGapMs = MIN_SCAN_GAP_MS;
+  /** Files the watcher reported written to since their last look: looked at next poll. */
+  readonly #hinted = new Set<SettlingFile>();
 
   constructor(options: SettleTrackerOptions = {}) {
     super();
     this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.#isProcScanEnabled = options.isProcScanEnabled ?? process.platform === 'linux';
     this.#processTable = { procRoot: options.procRoot ?? '/proc', notWriters: new Set(options.notWriters ?? []) };
+    this.#statFile = options.statFile ?? stat;
   }
 
   /** Sets the completeness policy of a device's files. */
@@ -148,11 +161,19 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
     return this.#files.has(path);
   }
 
-  /** Starts (or keeps) tracking a file; a known one is looked at again on the next poll. */
-  watch(device: string, path: string): void {
-    if (this.#files.has(path)) return;
+  /**
+   * Starts (or keeps) tracking a file. `seen`: a stat of it just taken (the watcher's), its first
+   * observation, so that the first poll need not stat it again. A file already tracked is left as
+   * it is: its next look (see poll) sees whatever changed, by its size and mtime.
+   */
+  watch(device: string, path: string, seen?: FileStat): void {
+    const known = this.#files.get(path);
+    if (known) {
+      this.#hinted.add(known);
+      return;
+    }
     const now = monoNowUs();
-    this.#files.set(path, {
+    const f: SettlingFile = {
       device,
       path,
       sizeBytes: -1,
@@ -161,11 +182,15 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
       lastChangeMonoUs: now,
       ending: null,
       writer: 'unknown',
-    });
+    };
+    if (seen) this.#observe(f, seen, now);
+    this.#files.set(path, f);
     this.#schedule();
   }
 
   forget(path: string): void {
+    const f = this.#files.get(path);
+    if (f) this.#hinted.delete(f);
     this.#files.delete(path);
   }
 
@@ -200,20 +225,16 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   }
 
   /**
-   * The poll period, or less when a file's closed-settle time runs out sooner: the next look is
-   * then right at that moment instead of up to one period after it (the same `closedSettleMs` of
-   * unchanged size is still required; only the wait for the next look after it is cut).
+   * The poll period, or less when a file can be decided sooner (see #nextLookUs): the next look is
+   * then right at that moment instead of up to one period after it (the same stable time is still
+   * required; only the wait for the next look after it is cut).
    */
   #nextDelayMs(): number {
     const now = monoNowUs();
     let delayMs = this.#pollMs;
     for (const f of this.#files.values()) {
-      const policy = this.#policies.get(f.device);
-      if (!policy || f.sizeBytes <= 0 || f.ending === 'invalid') continue;
-      let dueMs = (f.lastChangeMonoUs - now) / 1000 + policy.closedSettleMs;
-      // Due already, and waiting for a /proc scan that the scan gap held back: look again when
-      // the next scan is allowed.
-      if (dueMs <= 0 && f.writer === 'unknown' && this.#isProcScanEnabled) dueMs = (this.#lastScanMonoUs - now) / 1000 + this.#scanGapMs;
+      if (!this.#policies.has(f.device)) continue;
+      const dueMs = (this.#nextLookUs(f) - now) / 1000;
       if (dueMs > 0 && dueMs < delayMs) delayMs = dueMs;
     }
     return Math.max(MIN_POLL_GAP_MS, Math.ceil(delayMs));
@@ -226,34 +247,28 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
     try {
       const now = monoNowUs();
       const needWriter: SettlingFile[] = [];
+      // Only files that a look may decide now are looked at (see #nextLookUs); the others keep
+      // their last observation until then.
+      const looked: SettlingFile[] = [];
+      for (const f of this.#files.values()) if (this.#nextLookUs(f) <= now) looked.push(f);
+      for (const f of looked) this.#hinted.delete(f);
+      const seen = new Set<SettlingFile>();
       await Promise.all(
-        [...this.#files.values()].map(async (f) => {
+        looked.map(async (f) => {
           let st;
           try {
-            st = await stat(f.path);
+            st = await this.#statFile(f.path);
           } catch {
             if (this.#files.get(f.path) === f) {
               this.#files.delete(f.path);
+              this.#hinted.delete(f);
               this.emit('vanished', f);
             }
             return;
           }
-          if (f.sizeBytes === -1) {
-            f.appearedMonoUs = f.appearedMonoUs === null ? null : appearanceMonoUs(st, f.appearedMonoUs, this.#startedWallMs, now);
-          }
+          seen.add(f);
           const policy = this.#policy(f.device);
-          if (st.size !== f.sizeBytes || st.mtimeMs !== f.mtimeMs) {
-            f.sizeBytes = st.size;
-            f.mtimeMs = st.mtimeMs;
-            // The change happened at its mtime, not when we looked: credit that age, but never more
-            // than the short closed-file settle time, so a clock-skewed mtime (network share)
-            // cannot stand in for the longer waits. Files present at start settle in one poll.
-            const creditMs = Math.min(Math.max(0, Date.now() - st.mtimeMs), policy.closedSettleMs);
-            f.lastChangeMonoUs = now - Math.round(creditMs * 1000);
-            f.ending = null;
-            f.writer = 'unknown';
-            if (creditMs < policy.closedSettleMs) return;
-          }
+          if (this.#observe(f, st, now) && f.lastChangeMonoUs > now - policy.closedSettleMs * 1000) return;
           if (f.ending === null) f.ending = await checkFormatEnding(f.path, f.sizeBytes);
           // Only ask /proc when the answer can make the file complete now.
           const stableMs = (now - f.lastChangeMonoUs) / 1000;
@@ -275,8 +290,8 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
       } else {
         for (const f of needWriter) f.writer = 'unknown';
       }
-      for (const f of [...this.#files.values()]) {
-        if (f.sizeBytes === -1) continue;
+      for (const f of seen) {
+        if (this.#files.get(f.path) !== f) continue; // forgotten meanwhile
         const decision = decideCompleteness(
           {
             sizeBytes: f.sizeBytes,
@@ -288,11 +303,66 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
         );
         if (decision.state === 'pending') continue;
         this.#files.delete(f.path);
+        this.#hinted.delete(f);
         this.emit('settled', { ...f, decision, settledMonoUs: monoNowUs() });
       }
     } finally {
       this.#isPolling = false;
     }
+  }
+
+  /**
+   * Takes a stat of `f` as its latest observation at monotonic `now`; true when its size or mtime
+   * changed (or it is the first). The change happened at its mtime, not when we looked: that age is
+   * credited, but never more than the short closed-file settle time, so a clock-skewed mtime
+   * (network share) cannot stand in for the longer waits. Files present at start settle at once.
+   */
+  #observe(f: SettlingFile, st: FileStat, now: number): boolean {
+    if (f.sizeBytes === -1) {
+      f.appearedMonoUs = f.appearedMonoUs === null ? null : appearanceMonoUs(st, f.appearedMonoUs, this.#startedWallMs, now);
+    }
+    if (st.size === f.sizeBytes && st.mtimeMs === f.mtimeMs) return false;
+    const policy = this.#policy(f.device);
+    f.sizeBytes = st.size;
+    f.mtimeMs = st.mtimeMs;
+    const creditMs = Math.min(Math.max(0, Date.now() - st.mtimeMs), policy.closedSettleMs);
+    f.lastChangeMonoUs = now - Math.round(creditMs * 1000);
+    f.ending = null;
+    f.writer = 'unknown';
+    return true;
+  }
+
+  /**
+   * The monotonic time (µs) from which a look at `f` (a stat, maybe its ending, maybe a /proc scan)
+   * can decide it; a time not later than now means at this poll. Until then it is not looked at:
+   * - Never seen: now.
+   * - Seen, and as of that look unchanged for less than the shortest wait of any outcome
+   *   (decideCompleteness needs at least closedSettleMs, settleMs or incompleteAfterMs of
+   *   stability for each): when that wait ends. Also the most a file waits once the watcher
+   *   reported a write to it since (hinted), whatever the rest below says.
+   * - A valid ending and stable past closedSettleMs, but not settleMs: only a /proc scan showing no
+   *   writer can end the wait early, so at the next scan the gap allows (or at settleMs). Without
+   *   scans, and for an ending that cannot be checked, at settleMs.
+   * - Anything else (growing past its first look, held open, a bad or unchecked ending): now.
+   * Not looking in between loses nothing: mtime only moves forward, so the stat at the end of the
+   * wait tells whether it changed meanwhile, and when (a change found late is credited at most
+   * closedSettleMs, so it only ever waits longer); a write the watcher reports is looked at anyway.
+   * At full speed, looking at every settling file at every poll was ~7 stats per picture, most of
+   * the settle polling's cost; on a machine where no scan can prove a file closed (settleMs waits),
+   * about 20.
+   */
+  #nextLookUs(f: SettlingFile): number {
+    if (f.sizeBytes === -1) return -Infinity;
+    const p = this.#policy(f.device);
+    const youngUntil = f.lastChangeMonoUs + Math.min(p.closedSettleMs, p.settleMs, p.incompleteAfterMs) * 1000;
+    const settledAt = f.lastChangeMonoUs + p.settleMs * 1000;
+    if (this.#hinted.has(f) || f.writer !== 'unknown' || f.sizeBytes === 0) return youngUntil;
+    if (f.ending === 'valid') {
+      if (!this.#isProcScanEnabled) return Math.max(youngUntil, settledAt);
+      return Math.max(youngUntil, Math.min(this.#lastScanMonoUs + this.#scanGapMs * 1000, settledAt));
+    }
+    if (f.ending === 'unknown') return Math.max(youngUntil, settledAt);
+    return youngUntil;
   }
 
   #policy(device: string): CompletenessPolicy {

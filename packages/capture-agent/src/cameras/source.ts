@@ -20,7 +20,7 @@ import { catchUpPoses, type CatchUpResult } from './pose-catchup.js';
 import type { PoseSource } from './pose-source.js';
 import { recordFile, type RecordOutcome } from './record.js';
 import { listCameraFolder, reconcile, toRelPath, unstatedFile, type KnownFile } from './rescan.js';
-import { SettleTracker, type SettledFile } from './settle.js';
+import { SettleTracker, type FileStat, type SettledFile } from './settle.js';
 import { monoNowUs } from '../serial/monoClock.js';
 import { HashPool } from './hash-pool.js';
 import { canSeeEveryUser, hiddenProcesses, ownCapEff, ownProcListingMayHide } from './open-writers.js';
@@ -181,7 +181,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
         incompleteAfterMs: settings.incompleteAfterMs,
       };
       this.#tracker.setPolicy(c.device, policy);
-      watcher.on('candidate', (p) => this.#candidate(cam, p));
+      watcher.on('candidate', (p, stats) => this.#candidate(cam, p, stats));
       watcher.on('removed', (p) => this.#tracker.forget(p));
       watcher.on('error', (e) => this.#log.warn({ ns: `capture:cameras:${c.device}`, err: e.message }, 'watcher error'));
       await watcher.start();
@@ -342,13 +342,13 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     return `${cam.folder}/${relPath}`;
   }
 
-  #candidate(cam: Camera, absPath: string): void {
+  #candidate(cam: Camera, absPath: string, stats?: FileStat): void {
     const rel = toRelPath(cam.folder, absPath);
     if (cam.recording.has(rel)) {
       cam.dirty.add(rel);
       return;
     }
-    this.#tracker.watch(cam.settings.device, absPath);
+    this.#tracker.watch(cam.settings.device, absPath, stats);
   }
 
   #enqueue(f: SettledFile): void {

@@ -28,8 +28,11 @@ export interface FolderWatcherOptions {
 }
 
 export interface FolderWatcherEvents {
-  /** A file was added or changed: have a look at it. */
-  candidate: [path: string];
+  /**
+   * A file was added or changed: have a look at it. `stats`: the watcher's own stat of a file it
+   * just found (an add), taken before the event; none for a change.
+   */
+  candidate: [path: string, stats?: Stats];
   /** A file was removed. */
   removed: [path: string];
   error: [error: Error];
@@ -88,7 +91,7 @@ export class FolderWatcher extends EventEmitter<FolderWatcherEvents> {
     };
     const w = watch(folder, options);
     this.#watcher = w;
-    w.on('add', (p: string) => this.emit('candidate', p));
+    w.on('add', (p: string, stats?: Stats) => this.emit('candidate', p, stats));
     w.on('change', (p: string) => this.emit('candidate', p));
     w.on('unlink', (p: string) => this.emit('removed', p));
     w.on('error', (e: unknown) => this.emit('error', e instanceof Error ? e : new Error(String(e))));

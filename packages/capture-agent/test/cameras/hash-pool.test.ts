@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,11 @@ describe('HashPool (real worker threads, real files)', () => {
       });
       const results = await Promise.all(files.map((f) => pool.hash(f.p)));
       expect(results.map(({ sha256, sizeBytes }) => ({ sha256, sizeBytes }))).toEqual(files.map((f) => ({ sha256: f.sha256, sizeBytes: f.sizeBytes })));
+      // Each with a stat of its path taken after hashing (the recorder's check that it did not change).
+      for (const [i, f] of files.entries()) {
+        const st = statSync(f.p);
+        expect(results[i]?.after).toEqual({ sizeBytes: st.size, mtimeMs: st.mtimeMs });
+      }
       // Not JPEGs: each keeps its first EXIF_HEAD_BYTES as hashed (for the capture time).
       for (const [i, f] of files.entries()) {
         expect(results[i]?.head?.equals(readFileSync(f.p).subarray(0, EXIF_HEAD_BYTES))).toBe(true);

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readAssets, readEvents } from '@flysnap/shared';
+import { readAssets, readEvents, sha256File } from '@flysnap/shared';
+import type { HashFile } from '../../src/cameras/hash-pool.js';
 import { loadKnownFiles } from '../../src/cameras/asset-store.js';
 import type { MonoToUtc } from '../../src/cameras/flight-clock-source.js';
 import { recordFile, type RecordContext, type RecordInput } from '../../src/cameras/record.js';
@@ -152,5 +153,14 @@ describe('recordFile (real files, real flight DB)', () => {
     writeFileSync(input.absPath, makeJpeg(exifFieldsFor(T_US), 9000));
     expect((await recordFile(input, ctx)).kind).toBe('unstable');
     expect(readAssets(arr.db)).toHaveLength(0);
+  });
+
+  it('the hash pool\'s stat after hashing decides it too (no second stat here)', async () => {
+    const input = put('IMG_0006.jpg', makeJpeg(exifFieldsFor(T_US)));
+    // The bytes hashed are the settled ones, but the worker saw the file touched once it had read them.
+    const touched: HashFile = async (p) => ({ ...(await sha256File(p)), after: { sizeBytes: input.sizeBytes, mtimeMs: input.mtimeMs + 1 } });
+    expect((await recordFile(input, { ...ctx, hash: touched })).kind).toBe('unstable');
+    const same: HashFile = async (p) => ({ ...(await sha256File(p)), after: { sizeBytes: input.sizeBytes, mtimeMs: input.mtimeMs } });
+    expect((await recordFile(input, { ...ctx, hash: same })).kind).toBe('recorded');
   });
 });

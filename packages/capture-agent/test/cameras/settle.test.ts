@@ -1,8 +1,9 @@
-import { appendFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appearanceMonoUs, bornMonoUs, SettleTracker, type SettledFile } from '../../src/cameras/settle.js';
+import { appearanceMonoUs, bornMonoUs, SettleTracker, type FileStat, type SettledFile } from '../../src/cameras/settle.js';
 import { fakeProc, type FakeHidden } from './helpers/proc.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-settle-'));
@@ -57,13 +58,13 @@ describe('SettleTracker (real files)', () => {
    * hidden process is `hidden`, collecting what settles. A fake table, because on some machines even
    * root cannot inspect every process (this VM's pid 1), and "no writer" could not be proven.
    */
-  function finishedJpegAndTracker(name: string, hidden: FakeHidden, policy = POLICY) {
+  function finishedJpegAndTracker(name: string, hidden: FakeHidden, policy = POLICY, statFile?: (path: string) => Promise<FileStat>) {
     const path = join(dir, name);
     writeFileSync(path, JPEG);
     const old = new Date(Date.now() - 5000);
     utimesSync(path, old, old);
     const procRoot = fakeProc(mkdtempSync(join(dir, 'proc-')), join(dir, 'other.bin'), hidden);
-    const t = new SettleTracker({ pollMs: 20, procRoot });
+    const t = new SettleTracker({ pollMs: 20, procRoot, ...(statFile ? { statFile } : {}) });
     t.setPolicy('cam1', policy);
     const settled: SettledFile[] = [];
     t.on('settled', (f) => settled.push(f));
@@ -99,6 +100,22 @@ describe('SettleTracker (real files)', () => {
     expect(settled.map((f) => f.decision)).toEqual([{ state: 'complete', reason: 'closed-and-valid' }]);
   });
 
+  it('a file that only a scan (or settleMs) can decide is not stat\'ed until then, unless the watcher reports a write to it', async () => {
+    const looks: string[] = [];
+    const { path, t, settled } = finishedJpegAndTracker('waiting.jpg', 'links', { ...POLICY, settleMs: 10_000 }, (p) => (looks.push(p), stat(p)));
+    t.watch('cam1', path);
+    await t.poll(); // first look: stable (mtime credit), valid ending: scans, meets the hidden pid 400
+    expect(looks).toHaveLength(1);
+    await sleep(150);
+    await t.poll(); // the next scan is a second away: nothing a stat could change
+    expect(looks).toHaveLength(1);
+    appendFileSync(path, Buffer.from([0xff, 0xd9]));
+    t.watch('cam1', path); // the watcher's 'change'
+    await t.poll();
+    expect(looks).toHaveLength(2);
+    expect(settled).toEqual([]);
+  });
+
   it('after stop(), neither the poll in flight nor a later watch() polls again', async () => {
     const growing = join(dir, 'growing.jpg');
     writeFileSync(growing, JPEG.subarray(0, 10));
@@ -126,6 +143,33 @@ describe('SettleTracker (real files)', () => {
     } finally {
       clearInterval(grow);
     }
+  });
+
+  it('a file seen by the watcher is not stat\'ed again until it can be decided; a change meanwhile is seen by its mtime', async () => {
+    const path = join(dir, 'fresh.jpg');
+    writeFileSync(path, JPEG.subarray(0, 500));
+    const procRoot = fakeProc(mkdtempSync(join(dir, 'proc-')), join(dir, 'other.bin'), 'none');
+    const looks: string[] = [];
+    const t = new SettleTracker({ procRoot, statFile: (p) => (looks.push(p), stat(p)) });
+    t.setPolicy('cam1', { ...POLICY, closedSettleMs: 400 });
+    const settled: SettledFile[] = [];
+    t.on('settled', (f) => settled.push(f));
+    const t0 = Date.now();
+    t.watch('cam1', path, statSync(path)); // the watcher's stat, taken as it found the file
+    await t.poll();
+    await sleep(200);
+    writeFileSync(path, JPEG); // the camera writes the rest
+    await t.poll();
+    expect(looks).toEqual([]); // unchanged for less than closedSettleMs as far as anyone knows
+    await sleep(420 - (Date.now() - t0));
+    await t.poll(); // one look: it changed ~220 ms ago (its mtime says), so not yet
+    expect(looks).toEqual([path]);
+    expect(settled).toEqual([]);
+    await sleep(650 - (Date.now() - t0));
+    await t.poll();
+    expect(looks).toEqual([path, path]);
+    expect(settled).toHaveLength(1);
+    expect(settled[0]).toMatchObject({ sizeBytes: JPEG.length, decision: { state: 'complete', reason: 'closed-and-valid' } });
   });
 
   it('a file removed while settling is reported as vanished, not settled', async () => {
