@@ -37,6 +37,30 @@ describe('FolderWatcher (chokidar 5, patched; real folders)', () => {
     const handler = readFileSync(join(dirname(entry), 'handler.js'), 'utf8');
     expect(handler).toContain('flysnap patch');
     expect(handler).toContain('flysnapFileWatchers'); // patch (3), which watcher.ts asks for
+    expect(handler).toContain('knownStats'); // patch (4): a new entry lstat'ed once, not twice
+  });
+
+  it('a new file comes with the stat chokidar took of it (the settle tracker\'s first look); a write without', async () => {
+    const folder = join(root, 'cam-stats');
+    mkdirSync(folder);
+    const w = new FolderWatcher({ folder, extensions: ['.jpg'] });
+    const seen: Array<{ path: string; size: number | undefined; birthtimeMs: number | undefined }> = [];
+    w.on('candidate', (path, st) => seen.push({ path, size: st?.size, birthtimeMs: st?.birthtimeMs }));
+    await w.start();
+    try {
+      const path = join(folder, 'IMG_0001.jpg');
+      // Whole when it appears (a rename), so the size chokidar saw is certain.
+      writeFileSync(join(root, 'stats.tmp'), 'twelve bytes');
+      renameSync(join(root, 'stats.tmp'), path);
+      await waitFor('the new file', () => seen.length > 0, 5000);
+      expect(seen[0]).toMatchObject({ path, size: 12 });
+      expect(typeof seen[0]?.birthtimeMs).toBe('number');
+      appendFileSync(path, '!');
+      await waitFor('the write', () => seen.length > 1, 5000);
+      expect(seen.at(-1)).toEqual({ path, size: undefined, birthtimeMs: undefined });
+    } finally {
+      await w.close();
+    }
   });
 
   it('reports new files, writes to files present at start, files in new sub-folders and removals; ignores other names', async () => {
