@@ -136,7 +136,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   #lastScanMonoUs = -Infinity;
   /** Gap to keep after the last scan, ms (MIN_SCAN_GAP_MS, or more after a slow scan). */
   #scanGapMs = MIN_SCAN_GAP_MS;
-  /** Files the watcher reported written to since their last look: looked at next poll. */
+  /** Files the watcher reported written to since their last look (see watch, #nextLookUs). */
   readonly #hinted = new Set<SettlingFile>();
 
   constructor(options: SettleTrackerOptions = {}) {
@@ -163,8 +163,9 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
 
   /**
    * Starts (or keeps) tracking a file. `seen`: a stat of it just taken (the watcher's), its first
-   * observation, so that the first poll need not stat it again. A file already tracked is left as
-   * it is: its next look (see poll) sees whatever changed, by its size and mtime.
+   * observation, so that the first poll need not stat it again. For a file already tracked this is
+   * a hint that it was written to: it is looked at as soon as its shortest wait allows, not only
+   * when a scan or settleMs could decide it (see #nextLookUs).
    */
   watch(device: string, path: string, seen?: FileStat): void {
     const known = this.#files.get(path);
@@ -343,7 +344,8 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
    * - A valid ending and stable past closedSettleMs, but not settleMs: only a /proc scan showing no
    *   writer can end the wait early, so at the next scan the gap allows (or at settleMs). Without
    *   scans, and for an ending that cannot be checked, at settleMs.
-   * - Anything else (growing past its first look, held open, a bad or unchecked ending): now.
+   * - Anything else (held open, empty, a bad or not yet checked ending): at every poll once the
+   *   shortest wait has run out. (A growing file is thus looked at every closedSettleMs.)
    * Not looking in between loses nothing: mtime only moves forward, so the stat at the end of the
    * wait tells whether it changed meanwhile, and when (a change found late is credited at most
    * closedSettleMs, so it only ever waits longer); a write the watcher reports is looked at anyway.
