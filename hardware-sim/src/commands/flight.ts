@@ -141,6 +141,13 @@ Example (a 2-minute survey window, a bad-checksum burst and an unplugged GPS, re
           for (const p of info.ports) process.stderr.write(`port ${p.name} ${p.path} -> ${p.devicePath}\n`);
           process.stderr.write(`flight starts ${new Date(info.startUtcUs / 1000).toISOString()}\n`);
         },
+        // Stamped with the wall clock: when a reader's view of a fault differs from the fault.
+        onPortEvent: (e) => {
+          const at = new Date().toISOString();
+          if (e.kind === 'streaming') process.stderr.write(`${at} streaming\n`);
+          else if (e.kind === 'unplugged') process.stderr.write(`${at} port ${e.port} unplugged\n`);
+          else process.stderr.write(`${at} port ${e.port} plugged back in -> ${e.devicePath}\n`);
+        },
       });
       if (o.json) {
         process.stdout.write(`${JSON.stringify(report)}\n`);

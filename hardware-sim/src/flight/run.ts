@@ -33,6 +33,12 @@ export interface FlightRunOptions extends FlightOptions {
   signal?: AbortSignal;
   /** Called when the config is written and the ports exist (before the start delay). */
   onReady?: (info: { configPath: string; ports: Array<{ name: string; path: string; devicePath: string }>; startUtcUs: number }) => void;
+  /**
+   * Called as things happen to the ports while the flight runs: streaming starts (every reader
+   * ready, with waitForReader), a port unplugged, plugged back in (its new device). For whoever
+   * watches the simulator, and for telling apart a reader's view of a fault from the fault.
+   */
+  onPortEvent?: (event: { kind: 'streaming' } | { kind: 'unplugged'; port: string } | { kind: 'replugged'; port: string; devicePath: string }) => void;
 }
 
 export interface FlightReport {
@@ -134,6 +140,11 @@ export async function runFlight(o: FlightRunOptions): Promise<FlightReport> {
     const configPath = join(outDir, AGENT_CONFIG_NAME);
     await writeFileAtomic(configPath, `${JSON.stringify(config, null, 2)}\n`);
     o.onReady?.({ configPath, ports: ports.map((p, i) => ({ name: config.ports[i]?.name ?? '', path: p.path, devicePath: p.devicePath })), startUtcUs });
+    ports.forEach((p, i) => {
+      const port = config.ports[i]?.name ?? p.path;
+      p.on('unplugged', () => o.onPortEvent?.({ kind: 'unplugged', port }));
+      p.on('replugged', (devicePath) => o.onPortEvent?.({ kind: 'replugged', port, devicePath }));
+    });
 
     // Streaming starts when the flight's UTC start comes on the wall clock (or after the delay).
     const delayMs = o.startUtcUs === null ? startUtcUs / 1000 - Date.now() : o.startDelayS * 1000;
@@ -143,6 +154,7 @@ export async function runFlight(o: FlightRunOptions): Promise<FlightReport> {
       startMs = Math.max(startMs, nowMs());
     }
     await sleepUntil(startMs, o.signal);
+    o.onPortEvent?.({ kind: 'streaming' });
 
     const images = { written: 0, halfWritten: 0, bytes: 0 };
     const cameraWork = (async (): Promise<void> => {

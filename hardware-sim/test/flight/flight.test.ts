@@ -25,7 +25,7 @@ function lines(bytes: Buffer): string[] {
  * gets what happened when (ms since `t0`), for a failure's message.
  */
 async function followPort(path: string, events: string[], chunks: Buffer[], done: () => boolean, timeline: string[] = [], t0 = Date.now()): Promise<void> {
-  const at = (what: string): number => timeline.push(`${Date.now() - t0} ms ${what}`);
+  const at = (what: string): number => timeline.push(`${new Date().toISOString()} (+${Date.now() - t0} ms) ${what}`);
   for (;;) {
     await until(async () => done() || (await exists(path)), `port ${path}`, 60_000);
     if (done()) return void at('done');
@@ -100,6 +100,10 @@ describe('hardware-sim flight', () => {
     // side missed the unplug if it happens again.)
     expect(gpsEvents.slice(0, 2), `gps reader: ${gpsTimeline.join('; ')}\nsimulator's gps report: ${JSON.stringify(sent.gps)}\nsimulator stderr:\n${cli.err().slice(-3000)}`).toEqual(['closed', 'gone']);
     expect(sent.gps?.droppedBytes).toBeGreaterThan(0);
+    // The simulator says when it happened, in order.
+    const said = cli.err().split('\n').map((l) => l.replace(/^\S+Z /, ''));
+    const order = ['streaming', 'port gps unplugged', 'port gps plugged back in'].map((w) => said.findIndex((l) => l.startsWith(w)));
+    expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)), cli.err()).toBe(true);
 
     // GPS agrees with the true trajectory within NMEA precision.
     const truth = new Map((await jsonl<TrajectorySample>(join(out, 'truth', 'trajectory.jsonl'))).map((t) => [t.tUs, t]));
