@@ -154,7 +154,7 @@ export async function runFlight(o: FlightRunOptions): Promise<FlightReport> {
       startMs = Math.max(startMs, nowMs());
     }
     await sleepUntil(startMs, o.signal);
-    o.onPortEvent?.({ kind: 'streaming' });
+    if (!o.signal?.aborted) o.onPortEvent?.({ kind: 'streaming' });
 
     const images = { written: 0, halfWritten: 0, bytes: 0 };
     const cameraWork = (async (): Promise<void> => {

@@ -175,13 +175,41 @@ async function quietMemory() {
  * Only where this kernel reports free pages (REPORTED_KIB); BENCH_PREFAULT=0 leaves it out.
  */
 let prefaultSaid = false;
+/** MiB this process's memory cgroup may still take (v2, or v1's memory controller); Infinity without a limit. */
+function cgroupRoomMib() {
+  const room = (limitFile, usageFile) => {
+    try {
+      const limit = readFileSync(limitFile, 'utf8').trim();
+      const bytes = Number(limit);
+      if (limit === 'max' || !(bytes > 0) || bytes >= 2 ** 60) return Infinity;
+      return (bytes - Number(readFileSync(usageFile, 'utf8'))) / 2 ** 20;
+    } catch {
+      return Infinity;
+    }
+  };
+  let groups = '';
+  try {
+    groups = readFileSync('/proc/self/cgroup', 'utf8');
+  } catch {
+    return Infinity;
+  }
+  const v2 = /^0::(.*)$/m.exec(groups)?.[1];
+  const v1 = /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:(.*)$/m.exec(groups)?.[1];
+  return Math.min(
+    v2 === undefined ? Infinity : room(`/sys/fs/cgroup${v2}/memory.max`, `/sys/fs/cgroup${v2}/memory.current`),
+    v1 === undefined ? Infinity : room(`/sys/fs/cgroup/memory${v1}/memory.limit_in_bytes`, `/sys/fs/cgroup/memory${v1}/memory.usage_in_bytes`),
+  );
+}
+
 function prefaultMemory() {
-  if (!existsSync(REPORTED_KIB) || process.env.BENCH_PREFAULT === '0') return;
+  // Only where this kernel has handed memory back (its counter moved): a kernel merely built with
+  // page reporting, on a machine that never reports, has nothing to touch again.
+  if (!existsSync(REPORTED_KIB) || !(Number(readFileSync(REPORTED_KIB, 'utf8')) > 0) || process.env.BENCH_PREFAULT === '0') return;
   const availKib = Number(/^MemAvailable:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
   // 256 MiB each: twice a burst and 2 GiB (what a phase fills, and what the host may take back
-  // while it runs), within all but 3 GiB of what is available.
+  // while it runs), within all but 3 GiB of what is available, to the system and to our cgroup.
   const wantMib = (2 * FILES * FILE_BYTES) / 2 ** 20 + 2048;
-  const chunks = Math.floor(Math.min(wantMib, availKib / 1024 - 3072) / 256);
+  const chunks = Math.floor(Math.min(wantMib, availKib / 1024 - 3072, cgroupRoomMib() - 3072) / 256);
   if (chunks <= 0) return;
   const t0 = Date.now();
   const out = spawnSync(process.execPath, ['-e', `const a=[];for(let i=0;i<${chunks};i++){const b=Buffer.allocUnsafe(256<<20);b.fill(1);a.push(b)}`], { stdio: 'inherit' });

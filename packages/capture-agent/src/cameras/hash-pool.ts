@@ -47,9 +47,10 @@ export interface HashedFile extends Sha256Result {
    */
   head?: Buffer;
   /**
-   * A stat of the path taken right after the last byte was read (by the pool's workers): what the
-   * recorder compares with the settled size and mtime to know the file did not change while it was
-   * hashed. Without it the recorder stats the file itself.
+   * A stat of the path taken by the pool's worker once it is done with the file (after the last
+   * read, or after its sync when the reply waited for that): what the recorder compares with the
+   * settled size and mtime to know the file did not change meanwhile. Without it the recorder
+   * stats the file itself.
    */
   after?: { sizeBytes: number; mtimeMs: number };
 }
@@ -76,7 +77,17 @@ function syncNext() {
   isSyncing = true;
   const done = () => {
     isSyncing = false;
-    if (job.reply) parentPort.postMessage(job.reply);
+    if (job.reply) {
+      // The row waited for the sync, so the check that the file did not change covers it too: a
+      // stat now (without one, the recorder stats the file itself).
+      try {
+        const st = statSync(job.path);
+        job.reply.after = { sizeBytes: st.size, mtimeMs: st.mtimeMs };
+      } catch {
+        delete job.reply.after;
+      }
+      parentPort.postMessage(job.reply);
+    }
     syncNext();
   };
   // Errors are not the hash's: a file gone meanwhile, or a file system that cannot sync a

@@ -1,5 +1,5 @@
-// Our own stability polling: every candidate file is stat-ed on a short period until the
-// completeness rule calls it complete or incomplete. Replaces chokidar's awaitWriteFinish, which
+// Our own stability polling: every candidate file is stat-ed, whenever a look can decide it, until
+// the completeness rule calls it complete or incomplete. Replaces chokidar's awaitWriteFinish, which
 // is not applied to files present at start (#594) and can fire before a copy has finished (#675).
 import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
@@ -62,9 +62,9 @@ export interface SettleTrackerOptions {
 
 const DEFAULT_POLL_MS = 50;
 /**
- * Shortest gap between two polls, ms. A poll's early look for each file whose closed-settle time
- * runs out (see #nextDelayMs) would otherwise mean one poll (a stat of every settling file and a
- * /proc scan) per file at a few hundred files/s: the waits are coalesced instead.
+ * Shortest gap between two polls, ms. A poll's early look for each file whose wait runs out (see
+ * #nextDelayMs) would otherwise mean one poll (a stat of each file due and a /proc scan) per file
+ * at a few hundred files/s: the waits are coalesced instead.
  */
 const MIN_POLL_GAP_MS = 10;
 /**
@@ -241,7 +241,7 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
     return Math.max(MIN_POLL_GAP_MS, Math.ceil(delayMs));
   }
 
-  /** One look at every settling file. Public for tests that drive time themselves. */
+  /** One look at every settling file that a look can decide now. Public for tests that drive time themselves. */
   async poll(): Promise<void> {
     if (this.#isPolling) return;
     this.#isPolling = true;
@@ -267,9 +267,11 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
             }
             return;
           }
-          seen.add(f);
           const policy = this.#policy(f.device);
+          // Changed less than closedSettleMs ago: nothing to decide yet (and its ending unchecked).
           if (this.#observe(f, st, now) && f.lastChangeMonoUs > now - policy.closedSettleMs * 1000) return;
+          // Decided only once its ending was looked at for what it is now (when it can be checked).
+          seen.add(f);
           if (f.ending === null) f.ending = await checkFormatEnding(f.path, f.sizeBytes);
           // Only ask /proc when the answer can make the file complete now.
           const stableMs = (now - f.lastChangeMonoUs) / 1000;
@@ -313,21 +315,26 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
   }
 
   /**
-   * Takes a stat of `f` as its latest observation at monotonic `now`; true when its size or mtime
-   * changed (or it is the first). The change happened at its mtime, not when we looked: that age is
-   * credited, but never more than the short closed-file settle time, so a clock-skewed mtime
-   * (network share) cannot stand in for the longer waits. Files present at start settle at once.
+   * Takes a stat of `f`, begun at monotonic `lookUs`, as its latest observation; true when its
+   * size or mtime changed (or it is the first). The change happened at its mtime, not when we
+   * looked: it is dated there (the wall and monotonic clocks read together once the stat is back,
+   * so a stat that waited in the thread pool does not count its wait as stable time), but never
+   * more than the short closed-file settle time (nor settleMs) before the look began, so a
+   * clock-skewed mtime (network share) cannot stand in for the longer waits. Files present at
+   * start settle at their first look.
    */
-  #observe(f: SettlingFile, st: FileStat, now: number): boolean {
+  #observe(f: SettlingFile, st: FileStat, lookUs: number): boolean {
+    const nowUs = monoNowUs();
+    const nowWallMs = Date.now();
     if (f.sizeBytes === -1) {
-      f.appearedMonoUs = f.appearedMonoUs === null ? null : appearanceMonoUs(st, f.appearedMonoUs, this.#startedWallMs, now);
+      f.appearedMonoUs = f.appearedMonoUs === null ? null : appearanceMonoUs(st, f.appearedMonoUs, this.#startedWallMs, nowUs, nowWallMs);
     }
     if (st.size === f.sizeBytes && st.mtimeMs === f.mtimeMs) return false;
     const policy = this.#policy(f.device);
     f.sizeBytes = st.size;
     f.mtimeMs = st.mtimeMs;
-    const creditMs = Math.min(Math.max(0, Date.now() - st.mtimeMs), policy.closedSettleMs);
-    f.lastChangeMonoUs = now - Math.round(creditMs * 1000);
+    const changedAtUs = nowUs - Math.round(Math.max(0, nowWallMs - st.mtimeMs) * 1000);
+    f.lastChangeMonoUs = Math.max(changedAtUs, lookUs - Math.min(policy.closedSettleMs, policy.settleMs) * 1000);
     f.ending = null;
     f.writer = 'unknown';
     return true;
@@ -348,7 +355,8 @@ export class SettleTracker extends EventEmitter<SettleTrackerEvents> {
    *   shortest wait has run out. (A growing file is thus looked at every closedSettleMs.)
    * Not looking in between loses nothing: mtime only moves forward, so the stat at the end of the
    * wait tells whether it changed meanwhile, and when (a change found late is credited at most
-   * closedSettleMs, so it only ever waits longer); a write the watcher reports is looked at anyway.
+   * closedSettleMs and settleMs, so it only ever waits longer, and a look that finds a change
+   * decides nothing before its ending was checked); a write the watcher reports is looked at anyway.
    * At full speed, looking at every settling file at every poll was ~7 stats per picture, most of
    * the settle polling's cost; on a machine where no scan can prove a file closed (settleMs waits),
    * about 20.

@@ -88,7 +88,14 @@ export const cameraConfigSchema = z
     extensions: (c.extensions ?? [...DEFAULT_CAMERA_EXTENSIONS[c.kind]]).map((e) => e.toLowerCase()),
     settleMs: c.settleMs ?? CAMERA_KIND_DEFAULTS[c.kind].settleMs,
     incompleteAfterMs: c.incompleteAfterMs ?? CAMERA_KIND_DEFAULTS[c.kind].incompleteAfterMs,
-  }));
+  }))
+  // The short wait is for when closing is proven; longer than the wait without proof makes no sense
+  // (and the settle tracker then decides by settleMs alone).
+  .superRefine((c, ctx) => {
+    if (c.closedSettleMs > c.settleMs) {
+      ctx.addIssue({ code: 'custom', path: ['closedSettleMs'], message: `must not be longer than settleMs (${c.settleMs})` });
+    }
+  });
 export type CameraConfig = z.infer<typeof cameraConfigSchema>;
 
 export const agentConfigSchema = z

@@ -116,6 +116,31 @@ describe('SettleTracker (real files)', () => {
     expect(settled).toEqual([]);
   });
 
+  it('a finished file present at start settles at its first look', async () => {
+    const { path, t, settled } = finishedJpegAndTracker('present.jpg', 'none');
+    t.watch('cam1', path);
+    await t.poll();
+    expect(settled.map((f) => f.decision)).toEqual([{ state: 'complete', reason: 'closed-and-valid' }]);
+  });
+
+  it('a change found at a late look decides nothing before the ending is checked (closedSettleMs longer than settleMs)', async () => {
+    const path = join(dir, 'late-change.jpg');
+    writeFileSync(path, JPEG.subarray(0, 600)); // no FF D9: cut short
+    const t = new SettleTracker({ isProcScanEnabled: false });
+    t.setPolicy('cam1', { settleMs: 300, closedSettleMs: 600, incompleteAfterMs: 30_000 });
+    const settled: SettledFile[] = [];
+    t.on('settled', (f) => settled.push(f));
+    t.watch('cam1', path, statSync(path));
+    await sleep(20);
+    appendFileSync(path, Buffer.alloc(50, 1)); // still no ending
+    t.watch('cam1', path); // the watcher's 'change'
+    await sleep(320);
+    await t.poll(); // finds the write ~320 ms old: more than settleMs, its ending not yet looked at
+    expect(settled).toEqual([]);
+    await t.poll();
+    expect(settled).toEqual([]); // a bad ending waits for incompleteAfterMs
+  });
+
   it('after stop(), neither the poll in flight nor a later watch() polls again', async () => {
     const growing = join(dir, 'growing.jpg');
     writeFileSync(growing, JPEG.subarray(0, 10));

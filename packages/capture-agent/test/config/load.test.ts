@@ -29,6 +29,17 @@ describe('config', () => {
     expect(() => parseConfig({ ...base, notCameraWriters: ['éééééééé'] }, 'f.json', '/')).toThrow(ConfigError);
   });
 
+  it('refuses a camera whose closedSettleMs is longer than its settleMs', () => {
+    let err: ConfigError | null = null;
+    try {
+      parseConfig({ ...base, cameras: [{ device: 'cam1', kind: 'image', folder: 'c', closedSettleMs: 1500 }] }, 'f.json', '/');
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err?.issues).toEqual(['cameras[0].closedSettleMs: must not be longer than settleMs (1000)']);
+    expect(parseConfig({ ...base, cameras: [{ device: 'cam1', kind: 'image', folder: 'c', closedSettleMs: 1000 }] }, 'f.json', '/').cameras[0]?.closedSettleMs).toBe(1000);
+  });
+
   it('accepts the simulator config as written', () => {
     const c = parseConfig(
       {
