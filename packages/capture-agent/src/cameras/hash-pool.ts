@@ -70,6 +70,13 @@ if (process.platform === 'linux') try { require('node:os').setPriority(0, worker
 // queue waits), synced one at a time; a job with a reply posts it once its sync is done.
 const toSync = [];
 let isSyncing = false;
+// A stat of the path as the reply goes: what the recorder compares with the settled size and mtime
+// (did the file change while hashed, and synced when the reply waited for that). By path, as the
+// recorder's own stat was; here, not on the main thread. Throws as statSync does.
+function statAfter(path) {
+  const st = statSync(path);
+  return { sizeBytes: st.size, mtimeMs: st.mtimeMs };
+}
 function syncNext() {
   if (isSyncing) return;
   const job = toSync.shift();
@@ -78,14 +85,10 @@ function syncNext() {
   const done = () => {
     isSyncing = false;
     if (job.reply) {
-      // The row waited for the sync, so the check that the file did not change covers it too: a
-      // stat now (without one, the recorder stats the file itself).
+      // Gone or unreadable now: no stat, and the recorder's own finds out (ENOENT: vanished).
       try {
-        const st = statSync(job.path);
-        job.reply.after = { sizeBytes: st.size, mtimeMs: st.mtimeMs };
-      } catch {
-        delete job.reply.after;
-      }
+        job.reply.after = statAfter(job.path);
+      } catch {}
       parentPort.postMessage(job.reply);
     }
     syncNext();
@@ -126,14 +129,12 @@ import(workerData.sharedUrl).then(({ createHasher, HASH_READ_BYTES }) => {
         hasher.update(buf.subarray(0, n));
       }
       const r = hasher.digest();
-      // By path, as the recorder's own stat was: a file gone or replaced since is seen (ENOENT
-      // rejects the hash, like the open would have). Here, not on the main thread: one async
-      // round trip less there per picture.
-      const st = statSync(path);
-      const after = { sizeBytes: st.size, mtimeMs: st.mtimeMs };
-      const reply = { id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes, head: head ?? new Uint8Array(0), after };
+      const reply = { id, ok: true, sha256: r.sha256, sizeBytes: r.sizeBytes, head: head ?? new Uint8Array(0) };
       if (isSyncing || toSync.length > 0) {
-        parentPort.postMessage(reply); // a backlog: do not make the row wait for it
+        // A backlog: the row does not wait for it. A file gone since it was hashed rejects the
+        // hash (ENOENT), as the open would have.
+        reply.after = statAfter(path);
+        parentPort.postMessage(reply);
         toSync.push({ path });
       } else {
         toSync.push({ path, reply });
