@@ -162,18 +162,6 @@ async function quietMemory() {
   }
 }
 
-/**
- * Warming 5 GB was not enough: a phase's writer still met memory the host had taken back, more or
- * less of it by chance, and its CPU for the same burst varied 2.4-4.6 s between phases and runs
- * (perf: 70 % of it copy_folio_from_iter_atomic, the copy into fresh page-cache pages; touching
- * all free memory once took 40 s of system time here). That decided the full-speed figures more
- * than the agent did: the reference's own ratio ranged 1.1-1.7. So right before each full-speed
- * phase (before its warm-up burst) a child process touches twice a burst of memory (and 2 GiB) and
- * exits: the phase then fills memory that is the guest's, as on a capture machine (no host to
- * hand memory back to). Measured (touching all but 3 GiB): the writer's CPU for the burst in the
- * timed phases 1.3-2.0 s; the full-speed ratios on the disk 1.19 and 1.24 (1.33-1.52 without).
- * Only where this kernel reports free pages (REPORTED_KIB); BENCH_PREFAULT=0 leaves it out.
- */
 let prefaultSaid = false;
 /** MiB this process's memory cgroup may still take (v2, or v1's memory controller); Infinity without a limit. */
 function cgroupRoomMib() {
@@ -201,6 +189,18 @@ function cgroupRoomMib() {
   );
 }
 
+/**
+ * Warming 5 GB was not enough: a phase's writer still met memory the host had taken back, more or
+ * less of it by chance, and its CPU for the same burst varied 2.4-4.6 s between phases and runs
+ * (perf: 70 % of it copy_folio_from_iter_atomic, the copy into fresh page-cache pages; touching
+ * all free memory once took 40 s of system time here). That decided the full-speed figures more
+ * than the agent did: the reference's own ratio ranged 1.1-1.7. So right before each full-speed
+ * phase (before its warm-up burst) a child process touches twice a burst of memory (and 2 GiB) and
+ * exits: the phase then fills memory that is the guest's, as on a capture machine (no host to
+ * hand memory back to). Measured (touching all but 3 GiB): the writer's CPU for the burst in the
+ * timed phases 1.3-2.0 s; the full-speed ratios on the disk 1.19 and 1.24 (1.33-1.52 without).
+ * Only where this kernel reports free pages (REPORTED_KIB); BENCH_PREFAULT=0 leaves it out.
+ */
 function prefaultMemory() {
   // Only where this kernel has handed memory back (its counter moved): a kernel merely built with
   // page reporting, on a machine that never reports, has nothing to touch again.

@@ -87,8 +87,8 @@ describe('SettleTracker (real files)', () => {
   it('after a scan that met a process it cannot see, the next scan waits a second (it could not prove anything sooner)', async () => {
     const { path, procRoot, t, settled } = finishedJpegAndTracker('blind.jpg', 'links', { ...POLICY, settleMs: 10_000 });
     t.watch('cam1', path);
-    await t.poll(); // first look: size and mtime
-    await t.poll(); // stable for closedSettleMs (mtime credit), valid ending: scans, meets pid 400
+    await t.poll(); // first look: stable (mtime credit), valid ending: scans, meets pid 400
+    await t.poll(); // nothing a look could decide yet
     expect(settled).toEqual([]);
     // The hidden process ends. A scan now would prove the file closed, but the next is held back.
     rmSync(join(procRoot, '400'), { recursive: true });
