@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// The ingest bay command. Its subcommands (archive, upload, tape-export, wipe, status) arrive with
-// their own issues; until then it only explains itself, and refuses anything else with exit 2.
+// ingest-cli: the ingest bay's command. Each subcommand is one file in commands/ that parses its
+// options and calls the function doing the work (what the tests call).
 import { Command } from 'commander';
+import { makeStatusCommand } from './commands/status.js';
+import { INGEST_VERSION } from './version.js';
 
 const program = new Command('ingest-cli');
 program
@@ -9,13 +11,11 @@ program
     'Ingest bay: archive a storage array with checksums, upload it, queue and export it to tape, ' +
       'and wipe the array only once every copy is verified.',
   )
-  .addHelpText(
-    'after',
-    '\nNo subcommand is available in this version yet: the array is never touched by it.\n' +
-      'To look at a recorded array meanwhile: capture-agent status --array DIR',
-  )
+  .version(INGEST_VERSION)
   .showHelpAfterError()
-  .action(() => {
-    program.help({ error: true });
+  // Usage errors exit 2 like config errors (commander's default is 1).
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
   });
+program.addCommand(makeStatusCommand());
 await program.parseAsync(process.argv);

@@ -276,6 +276,14 @@ function pause(ms: number): void {
 
 const NO_OWNER: LockOwner = { pid: 0, hostname: '', bootId: null, startTicks: null, lockedAtUs: 0 };
 
+export interface AcquireLockOptions {
+  /**
+   * The start of the refusal's message, naming who holds what. Default 'array is locked by a
+   * running capture-agent'; the ingest CLI's per-flight lock says its own.
+   */
+  heldBy?: string;
+}
+
 /** How many times acquire looks again while a takeover by another process is under way. */
 const MAX_ATTEMPTS = 200;
 
@@ -288,7 +296,8 @@ const MAX_ATTEMPTS = 200;
  * same way: under it, the stale file is read again, moved aside only if it is still that file,
  * and replaced. A takeover lock left by a dead process is itself removed the same way.
  */
-export function acquireArrayLock(path: string): ArrayLock {
+export function acquireArrayLock(path: string, options: AcquireLockOptions = {}): ArrayLock {
+  const heldBy = options.heldBy ?? 'array is locked by a running capture-agent';
   const owner: LockOwner = {
     pid: process.pid,
     hostname: hostname(),
@@ -321,7 +330,7 @@ export function acquireArrayLock(path: string): ArrayLock {
     if (seen === null) continue; // released meanwhile: try again
     const existing = parseOwner(seen);
     if (existing && isOwnerAlive(existing)) {
-      throw new LockError('LOCKED', `array is locked by a running capture-agent (pid ${existing.pid}, lock ${path})`, existing);
+      throw new LockError('LOCKED', `${heldBy} (pid ${existing.pid} on ${existing.hostname || 'this machine'}, lock ${path})`, existing);
     }
     // Stale: take it over, one process at a time.
     if (!createWithContent(takeoverPath, text)) {
@@ -353,5 +362,5 @@ export function acquireArrayLock(path: string): ArrayLock {
     }
   }
   const holder = readLock(path);
-  throw new LockError('LOCKED', `array is locked by another capture-agent (pid ${holder?.pid ?? '?'}, lock ${path})`, holder);
+  throw new LockError('LOCKED', `${heldBy} (pid ${holder?.pid ?? '?'}, lock ${path})`, holder);
 }
