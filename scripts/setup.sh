@@ -33,6 +33,9 @@ if ! command -v socat >/dev/null 2>&1; then
   fi
 fi
 
+# Debian's chromium for the report's browser test (never a browser download).
+bash "$root/scripts/setup-report-browser.sh"
+
 # better-sqlite3 compiles with node-gyp, which would download Node's headers: point it at the
 # headers that come with the running Node instead (its install prefix holds include/node).
 node_prefix=$(node -p 'require("path").resolve(process.execPath, "..", "..")')

@@ -2,6 +2,7 @@
 // ingest-cli: the ingest bay's command. Each subcommand is one file in commands/ that parses its
 // options and calls the function doing the work (what the tests call).
 import { Command } from 'commander';
+import { makeReportCommand } from './commands/report.js';
 import { makeStatusCommand } from './commands/status.js';
 import { INGEST_VERSION } from './version.js';
 
@@ -18,4 +19,5 @@ program
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 program.addCommand(makeStatusCommand());
+program.addCommand(makeReportCommand());
 await program.parseAsync(process.argv);
