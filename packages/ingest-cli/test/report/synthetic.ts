@@ -47,6 +47,8 @@ export function writeSyntheticFlight(dir: string, o: SyntheticOptions): Syntheti
   mkdirSync(arrayRoot, { recursive: true });
   const dbPath = join(arrayRoot, 'flight.db');
   const db = openFlightDb(dbPath, { create: true });
+  // A writer kept open stands for an agent still running or killed: its writes stay in the WAL.
+  if (o.keepOpen) db.db.pragma('wal_autocheckpoint = 0');
   const endUs = T0_US + o.seconds * 1e6;
   let epochs = 0;
   let pictures = 0;
