@@ -1,6 +1,6 @@
 // Reads what a report shows out of an open flight DB (read-only), through the shared query
 // helpers, into the plain FlightData of model.ts. The derived parts (gaps) are pure functions.
-import { iterateAssets, iterateNavSamples, readClockFits, readEvents, readFlight, readPorts, readSentenceCounts } from '@flysnap/shared';
+import { iterateAssets, readClockFits, readEvents, readFlight, readPorts, readSentenceCounts } from '@flysnap/shared';
 import type { FlightDb, SampleKind } from '@flysnap/shared';
 import { IngestError } from '../errors.js';
 import { findDataGaps, portDownGaps, sortGaps } from './gaps.js';
@@ -16,36 +16,53 @@ const GAP_KIND: Record<Instrument, SampleKind | null> = {
   other: null,
 };
 
+// The hot reads (a 4-hour flight has ~600,000 samples) select only the columns the report uses,
+// as raw rows: the shared helpers build a full StoredNavSample object per row, which made reading
+// ~4× slower than the scan itself. FlightDb.db is there "for queries the helpers lack".
+type TrackSql = [tUs: number, latDeg: number, lonDeg: number, altitudeM: number | null, fixQuality: number, satellites: number | null, hdop: number | null, sentence: string];
+
 /** GPS epochs with a fix from one port, RMC and GGA of an epoch merged (same t_us). */
 export function readTrack(db: FlightDb, port: string): TrackPoint[] {
+  const rows = db.db
+    .prepare(
+      `SELECT t_us, lat_deg, lon_deg, altitude_m, fix_quality, satellites, hdop, sentence FROM nav_sample
+       WHERE kind = 'position' AND port = ? AND fix_quality > 0 ORDER BY t_us, id`,
+    )
+    .raw()
+    .iterate(port) as IterableIterator<TrackSql>;
   const track: TrackPoint[] = [];
-  for (const row of iterateNavSamples(db, { kinds: ['position'], port })) {
-    const s = row.sample;
-    if (s.kind !== 'position' || !(s.fixQuality > 0)) continue;
+  for (const [tUs, latDeg, lonDeg, altitudeM, fixQuality, satellites, hdop, sentence] of rows) {
     const last = track[track.length - 1];
-    if (last !== undefined && last.tUs === s.tUs) {
+    if (last !== undefined && last.tUs === tUs) {
       // Same epoch from another sentence: fill what the first lacked (GGA brings altitude, sats, HDOP).
-      last.altitudeMslM ??= s.altitudeM;
-      last.satellites ??= s.satellites;
-      last.hdop ??= s.hdop;
-      if (s.sentence === 'GGA') last.fixQuality = s.fixQuality;
+      last.altitudeMslM ??= altitudeM;
+      last.satellites ??= satellites;
+      last.hdop ??= hdop;
+      if (sentence === 'GGA') last.fixQuality = fixQuality;
       continue;
     }
-    track.push({ tUs: s.tUs, latDeg: s.latDeg, lonDeg: s.lonDeg, altitudeMslM: s.altitudeM, fixQuality: s.fixQuality, satellites: s.satellites, hdop: s.hdop });
+    track.push({ tUs, latDeg, lonDeg, altitudeMslM: altitudeM, fixQuality, satellites, hdop });
   }
   return track;
 }
 
-/** Sample times of one port and kind, sorted, and whether most were placed by the flight clock at receipt. */
-function sampleTimes(db: FlightDb, port: string, kind: SampleKind): { tUs: Float64Array; isReceiptTimed: boolean } {
-  const times: number[] = [];
-  let byClock = 0;
-  for (const row of iterateNavSamples(db, { kinds: [kind], port })) {
-    if (row.sample.kind === 'position' && !(row.sample.fixQuality > 0)) continue;
-    times.push(row.sample.tUs);
-    if (row.tSource === 'flight-clock') byClock += 1;
-  }
-  return { tUs: Float64Array.from(times), isReceiptTimed: byClock * 2 > times.length };
+/** Whether most samples of a port and kind were placed by the flight clock at receipt (not by their own time). */
+function isReceiptTimed(db: FlightDb, port: string, kind: SampleKind): boolean {
+  const r = db.db
+    .prepare(`SELECT count(*) AS n, coalesce(sum(t_source = 'flight-clock'), 0) AS byClock FROM nav_sample WHERE kind = ? AND port = ?`)
+    .get(kind, port) as { n: number; byClock: number };
+  return r.byClock * 2 > r.n;
+}
+
+/** Sample times and one value column of a port and kind, sorted by time. */
+function readSeries(db: FlightDb, port: string, kind: SampleKind, column: 'heading_deg' | 'pressure_altitude_m'): TimedValue[] {
+  const rows = db.db
+    .prepare(`SELECT t_us, ${column} FROM nav_sample WHERE kind = ? AND port = ? ORDER BY t_us, id`)
+    .raw()
+    .iterate(kind, port) as IterableIterator<[number, number]>;
+  const out: TimedValue[] = [];
+  for (const [tUs, value] of rows) out.push({ tUs, value });
+  return out;
 }
 
 function readPictures(db: FlightDb): Picture[] {
@@ -92,15 +109,19 @@ export function extractFlightData(db: FlightDb): FlightData {
   for (const port of ports) {
     const kind = GAP_KIND[port.role];
     if (kind === null) continue;
-    if (port.role === 'gps' && track.length === 0) track = readTrack(db, port.name);
-    if (port.role === 'altimeter') {
-      for (const row of iterateNavSamples(db, { kinds: ['pressure-altitude'], port: port.name })) {
-        if (row.sample.kind === 'pressure-altitude') pressureAltitude.push({ tUs: row.sample.tUs, value: row.sample.altitudeM });
-      }
+    // The times the gap search looks at: the track's epochs for the GPS, the series for the others.
+    let times: Float64Array;
+    if (port.role === 'gps') {
+      const portTrack = readTrack(db, port.name);
+      if (track.length === 0) track = portTrack;
+      times = Float64Array.from(portTrack, (p) => p.tUs);
+    } else {
+      const series = readSeries(db, port.name, kind, port.role === 'altimeter' ? 'pressure_altitude_m' : 'heading_deg');
+      if (port.role === 'altimeter') for (const p of series) pressureAltitude.push(p);
+      times = Float64Array.from(series, (p) => p.tUs);
     }
-    const times = sampleTimes(db, port.name, kind);
-    if (times.tUs.length > 0) lastTUs = Math.max(lastTUs, times.tUs[times.tUs.length - 1]!);
-    dataGaps.push(...findDataGaps(times.tUs, { instrument: port.role, port: port.name, isReceiptTimed: times.isReceiptTimed }));
+    if (times.length > 0) lastTUs = Math.max(lastTUs, times[times.length - 1]!);
+    dataGaps.push(...findDataGaps(times, { instrument: port.role, port: port.name, isReceiptTimed: port.role !== 'gps' && isReceiptTimed(db, port.name, kind) }));
   }
   pressureAltitude.sort((a, b) => a.tUs - b.tUs);
   const gaps = sortGaps([...dataGaps, ...portDownGaps(portEvents(db), roleOf, lastTUs)]);
