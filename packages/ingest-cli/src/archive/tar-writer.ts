@@ -54,6 +54,8 @@ export class TarWriter {
   #drained: Promise<void>;
   #failure: Error | null = null;
   #busy = false;
+  /** Rejects when the output file fails (disk full); handled, so a later failure is never unhandled. */
+  #outFailed: Promise<never>;
 
   /** Creates `path` (it must not exist: 'wx'). */
   constructor(path: string) {
@@ -67,7 +69,16 @@ export class TarWriter {
     };
     // Large writes: the data arrives in 1 MiB chunks; let a few wait so reading and writing overlap.
     this.#out = createWriteStream(path, { flags: 'wx', highWaterMark: 8 * 1024 * 1024 });
-    this.#out.on('error', (err) => this.#fail(err));
+    this.#outFailed = new Promise<never>((_, reject) => {
+      this.#out.on('error', (err) => {
+        this.#fail(err);
+        reject(err);
+      });
+    });
+    this.#outFailed.catch(() => undefined);
+    this.#pack.on('error', (err: Error) => {
+      this.#failure ??= err;
+    });
     this.#drained = this.#consume();
     this.#drained.catch(() => undefined);
   }
@@ -83,11 +94,11 @@ export class TarWriter {
         this.#hash.update(chunk);
         this.#writtenBytes += chunk.byteLength;
         if (!this.#out.write(chunk)) {
-          await Promise.race([once(this.#out, 'drain'), once(this.#out, 'error').then(([e]) => Promise.reject(e as Error))]);
+          await Promise.race([once(this.#out, 'drain'), this.#outFailed]);
         }
       }
       this.#out.end();
-      await once(this.#out, 'finish');
+      await Promise.race([once(this.#out, 'finish'), this.#outFailed]);
     } catch (err) {
       this.#failure ??= err as Error;
       this.#out.destroy();
@@ -122,7 +133,11 @@ export class TarWriter {
     const finished = new Promise<void>((resolve, reject) => {
       done = (err): void => (err ? reject(err) : resolve());
     });
+    finished.catch(() => undefined); // awaited by write()/end(); a failure between them is not unhandled
     const entry = this.#pack.entry(header, (err) => done(err ?? null));
+    // A failed write (disk full) destroys the packer and every entry: the error reaches the
+    // caller through `finished`, never as an unhandled 'error' event.
+    entry.on('error', (err: Error) => done(this.#failure ?? err));
     const dataSize = header.size ?? 0;
     return {
       write: async (chunk: Buffer): Promise<void> => {

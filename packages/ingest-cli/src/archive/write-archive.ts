@@ -6,7 +6,7 @@ import { MANIFEST_FORMAT, MANIFEST_MEMBER_NAME, MANIFEST_VERSION, formatManifest
 import type { ArchiveManifest, ManifestFile, ManifestMismatch } from '@flysnap/shared';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { IngestError, errnoCode, isDiskFull, throwIfAborted } from '../errors.js';
 import { gzipFile } from './compress.js';
 import type { CompressedFile } from './compress.js';
@@ -175,7 +175,7 @@ export async function writeArchive(input: WriteArchiveInput): Promise<WrittenArc
     await writer.abort(err as Error);
     await compressing.catch(() => undefined);
     if (err instanceof IngestError) throw err;
-    if (isDiskFull(err)) throw new IngestError('disk-full', `no room left for the archive ${input.tempPath} (${errnoCode(err)}): free space or choose another --out`, { cause: err });
+    if (isDiskFull(err)) throw new IngestError('disk-full', `no room left for the archive in ${dirname(input.tempPath)} (${errnoCode(err)}): free space or choose another --out`, { cause: err });
     throw new IngestError('io', `writing the archive ${input.tempPath}: ${(err as Error).message}`, { cause: err });
   }
 }
