@@ -2,8 +2,10 @@
 // ingest-cli: the ingest bay's command. Each subcommand is one file in commands/ that parses its
 // options and calls the function doing the work (what the tests call).
 import { Command } from 'commander';
+import { makeArchiveCommand } from './commands/archive.js';
 import { makeReportCommand } from './commands/report.js';
 import { makeStatusCommand } from './commands/status.js';
+import { makeVerifyCommand } from './commands/verify.js';
 import { INGEST_VERSION } from './version.js';
 
 const program = new Command('ingest-cli');
@@ -18,6 +20,8 @@ program
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
+program.addCommand(makeArchiveCommand());
+program.addCommand(makeVerifyCommand());
 program.addCommand(makeStatusCommand());
 program.addCommand(makeReportCommand());
 await program.parseAsync(process.argv);

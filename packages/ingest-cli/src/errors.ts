@@ -90,3 +90,10 @@ export function isDiskFull(err: unknown): boolean {
   const code = errnoCode(err);
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
+
+/** Throws the signal's reason when aborted (an IngestError 'interrupted' from runCommand). */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw signal.reason instanceof Error ? signal.reason : new IngestError('interrupted', 'interrupted');
+  }
+}

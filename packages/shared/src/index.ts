@@ -12,3 +12,4 @@ export * from './flightdb/index.js';
 export * from './rawlog/index.js';
 export * from './hash/index.js';
 export * from './format/index.js';
+export * from './manifest/index.js';

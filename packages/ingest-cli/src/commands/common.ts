@@ -79,10 +79,3 @@ export async function runCommand(opts: CommonOptions, work: (ctx: CommandContext
     process.off('SIGTERM', onSignal);
   }
 }
-
-/** Throws the signal's reason when aborted (an IngestError 'interrupted'). */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw signal.reason instanceof Error ? signal.reason : new IngestError('interrupted', 'interrupted');
-  }
-}

@@ -1,0 +1,2 @@
+// The archive manifest (format v1): types, stable text form, validating parser.
+export * from './manifest.js';
